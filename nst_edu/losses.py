@@ -1,0 +1,170 @@
+"""The paper's equations as small pure functions.
+
+Notation (Gatys, Ecker & Bethge 2015): a layer l with N_l filters and feature maps of size
+M_l = height × width gives responses F^l ∈ R^{N_l × M_l}. P^l are the responses to the photograph
+(content target), A^l the Gram matrix of the artwork (style target), G^l the Gram matrix of the
+image being generated.
+
+Every function accepts responses either as matrices (..., N, M) or as feature maps
+(..., N, H, W) straight from :class:`nst_edu.vgg.VGG19Features`: ``as_matrix`` flattens the
+spatial dimensions. Leading batch dimensions are allowed; losses sum over them.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+
+def as_matrix(features: Tensor) -> Tensor:
+    """Flatten feature maps into F with M = H·W: (N, H, W) → (N, M), (B, N, H, W) → (B, N, M).
+
+    A 2-D input is already F (N, M) and passes through. A 3-D input is always read as (N, H, W).
+    """
+    if features.dim() in (3, 4):
+        return features.flatten(-2)
+    if features.dim() == 2:
+        return features
+    raise ValueError(f"expected responses of shape (N, M), (N, H, W) or (B, N, H, W), got {tuple(features.shape)}")
+
+
+def _gram(Fm: Tensor) -> Tensor:
+    # Gram of matrices that are already (..., N, M): flattening twice would merge N into M.
+    return Fm @ Fm.transpose(-1, -2)
+
+
+def content_loss(F: Tensor, P: Tensor) -> Tensor:
+    r"""Squared-error content loss, eq. (1).
+
+    .. math:: \mathcal{L}_{content}(\vec p, \vec x, l) = \tfrac12 \sum_{i,j} (F^l_{ij} - P^l_{ij})^2
+
+    Args:
+        F: responses of the generated image, (N, M) or (..., N, H, W).
+        P: responses of the photograph, same shape.
+
+    Returns:
+        A scalar. No normalisation by N or M, exactly as in the paper (which is why the paper's
+        α/β ratios depend on the layer and image size).
+    """
+    return 0.5 * (F - P).pow(2).sum()
+
+
+def content_loss_grad(F: Tensor, P: Tensor) -> Tensor:
+    r"""Analytic gradient of eq. (1) with respect to the (rectified) responses, eq. (2).
+
+    .. math:: \frac{\partial \mathcal{L}_{content}}{\partial F^l_{ij}} =
+              \begin{cases} (F^l - P^l)_{ij} & F^l_{ij} > 0 \\ 0 & F^l_{ij} < 0 \end{cases}
+
+    The mask is the derivative of the ReLU that produced F: this is the gradient that flows to the
+    layer's pre-activation, which is what the paper back-propagates from.
+
+    Args:
+        F: responses (N, M) or (..., N, H, W); P: target, same shape.
+
+    Returns:
+        A tensor shaped like F.
+    """
+    return (F - P) * (F > 0)
+
+
+def gram_matrix(F: Tensor) -> Tensor:
+    r"""Gram matrix of a layer's responses, eq. (3).
+
+    .. math:: G^l_{ij} = \sum_k F^l_{ik} F^l_{jk}, \qquad G = F F^\top
+
+    Args:
+        F: (N, M), (N, H, W) or (B, N, H, W).
+
+    Returns:
+        (..., N, N), symmetric and positive semi-definite. Not divided by M (the paper divides in
+        eq. (4) instead).
+    """
+    return _gram(as_matrix(F))
+
+
+def style_layer_loss(F: Tensor, A: Tensor) -> Tensor:
+    r"""One layer's contribution to the style loss, eq. (4).
+
+    .. math:: E_l = \frac{1}{4 N_l^2 M_l^2} \sum_{i,j} (G^l_{ij} - A^l_{ij})^2
+
+    Args:
+        F: responses of the generated image, (N, M), (N, H, W) or (B, N, H, W).
+        A: Gram matrix of the artwork at the same layer, (N, N) (or broadcastable to G).
+
+    Returns:
+        A scalar. M is the generated image's M_l; the paper uses equal sizes for both images.
+    """
+    Fm = as_matrix(F)
+    N, M = Fm.shape[-2], Fm.shape[-1]
+    return (_gram(Fm) - A).pow(2).sum() / (4.0 * N**2 * M**2)
+
+
+def style_layer_loss_grad(F: Tensor, A: Tensor) -> Tensor:
+    r"""Analytic gradient of eq. (4) with respect to the (rectified) responses, eq. (6).
+
+    .. math:: \frac{\partial E_l}{\partial F^l_{ij}} =
+              \begin{cases} \frac{1}{N_l^2 M_l^2} \big((F^l)^\top (G^l - A^l)\big)^\top_{ji} & F^l_{ij} > 0 \\
+                            0 & F^l_{ij} < 0 \end{cases}
+
+    Args:
+        F: (N, M) or (..., N, H, W); A: (N, N).
+
+    Returns:
+        A tensor shaped like F.
+    """
+    Fm = as_matrix(F)
+    N, M = Fm.shape[-2], Fm.shape[-1]
+    G = _gram(Fm)
+    grad = (Fm.transpose(-1, -2) @ (G - A)).transpose(-1, -2) / (N**2 * M**2)
+    return grad.reshape(F.shape) * (F > 0)
+
+
+def layer_weights(layers: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None = None) -> dict[str, float]:
+    """The w_l of eq. (5): equal and summing to one by default (1/5 each for the paper's five layers).
+
+    Args:
+        layers: style layer names.
+        weights: explicit weights, a mapping by name or a sequence in the order of ``layers``.
+    """
+    if weights is None:
+        return {name: 1.0 / len(layers) for name in layers}
+    if isinstance(weights, Mapping):
+        missing = [n for n in layers if n not in weights]
+        if missing:
+            raise ValueError(f"no style weight for layer(s) {missing}: give one per style layer")
+        return {name: float(weights[name]) for name in layers}
+    if len(weights) != len(layers):
+        raise ValueError(f"got {len(weights)} style weights for {len(layers)} style layers: give one per layer")
+    return {name: float(w) for name, w in zip(layers, weights)}
+
+
+def style_loss(
+    features: Mapping[str, Tensor],
+    targets: Mapping[str, Tensor],
+    weights: Mapping[str, float] | Sequence[float] | None = None,
+) -> Tensor:
+    r"""Style loss over several layers, eq. (5).
+
+    .. math:: \mathcal{L}_{style}(\vec a, \vec x) = \sum_l w_l E_l
+
+    Args:
+        features: ``{layer: F^l}`` of the generated image.
+        targets: ``{layer: A^l}``, the artwork's Gram matrices (the layers define the sum).
+        weights: w_l; default equal weights summing to one.
+
+    Returns:
+        A scalar.
+    """
+    w = layer_weights(list(targets), weights)
+    return sum((w[name] * style_layer_loss(features[name], A) for name, A in targets.items()), torch.tensor(0.0))
+
+
+def total_loss(content: Tensor | float, style: Tensor | float, alpha: float = 1.0, beta: float = 1e3) -> Tensor | float:
+    r"""The loss the paper minimises, eq. (7).
+
+    .. math:: \mathcal{L}_{total} = \alpha\,\mathcal{L}_{content} + \beta\,\mathcal{L}_{style}
+
+    Only the ratio α/β matters for the image (1e-3 or 1e-4 in Fig. 2; 1e-5 … 1e-2 in Fig. 3).
+    """
+    return alpha * content + beta * style

@@ -1,0 +1,278 @@
+"""The synthesis loop: gradient descent on the pixels of an image, the network held fixed.
+
+One function, :func:`synthesize`, runs the paper's three experiments:
+
+* content reconstruction (Fig. 1 bottom): give ``content_image`` only;
+* style reconstruction (Fig. 1 top): give ``style_image`` only;
+* style transfer (Fig. 2, 3): give both and a ratio α/β.
+
+Steps are counted as loss evaluations (one forward and one backward pass), which is what costs
+time; L-BFGS without line search does exactly one per iteration.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Mapping, Sequence
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from nst_edu import losses
+from nst_edu.errors import NstEduError
+from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, Pooling, Weights, default_device, vgg19
+
+Init = Literal["noise", "content"] | Tensor
+
+
+@dataclass
+class History:
+    """Per-step losses. ``content`` is L_content (eq. 1 summed over content layers), ``style`` is
+    L_style (eq. 5), ``style_layers[l]`` is E_l (eq. 4), ``total`` is α L_content + β L_style."""
+
+    step: list[int] = field(default_factory=list)
+    content: list[float] = field(default_factory=list)
+    style: list[float] = field(default_factory=list)
+    style_layers: dict[str, list[float]] = field(default_factory=dict)
+    total: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+@dataclass
+class StepInfo:
+    """What a callback sees every ``callback_every`` steps."""
+
+    step: int
+    steps: int
+    total: float
+    content: float
+    style: float
+    image: Tensor  # the image just evaluated, (1, 3, H, W) on the CPU, clamped to [0, 1]
+
+
+@dataclass
+class SynthesisResult:
+    """The outcome of :func:`synthesize`.
+
+    Attributes:
+        image: the final image (1, 3, H, W), CPU, clamped to [0, 1].
+        best_image: the evaluated image with the lowest total loss (what Stop or a failure keeps).
+        best_loss: its total loss; best_step: its step (1-based).
+        history: per-step losses; wall_time: seconds spent in the loop (targets excluded).
+        steps: loss evaluations done; interrupted: True when stopped early by Ctrl-C or a stop event.
+        stop_reason: "finished", "interrupted", "stopped" or the divergence message.
+    """
+
+    image: Tensor
+    best_image: Tensor
+    best_loss: float
+    best_step: int
+    history: History
+    wall_time: float
+    steps: int
+    interrupted: bool = False
+    stop_reason: str = "finished"
+
+
+class _Stop(Exception):
+    """Raised inside the closure to leave the optimiser cleanly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def compute_targets(
+    model: VGG19Features,
+    content_image: Tensor | None,
+    style_image: Tensor | None,
+    content_layers: Sequence[str],
+    style_layers: Sequence[str],
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """P^l of the photograph and A^l (Gram matrices) of the artwork, computed once without gradients."""
+    with torch.no_grad():
+        P = dict(model(content_image, content_layers)) if content_image is not None and content_layers else {}
+        A = {}
+        if style_image is not None and style_layers:
+            A = {name: losses.gram_matrix(F) for name, F in model(style_image, style_layers).items()}
+    return P, A
+
+
+def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | None, seed: int | None) -> Tensor:
+    """White noise (the paper), a copy of the photograph, or a given image, as a (1, 3, H, W) tensor."""
+    if isinstance(init, Tensor):
+        if tuple(init.shape) != tuple(shape):
+            raise NstEduError(f"init image has shape {tuple(init.shape)} but the output is {tuple(shape)}: resize it")
+        return init.detach().float().contiguous().clone()
+    if init == "content":
+        if content_image is None:
+            raise NstEduError("init='content' needs a content_image: give one or use init='noise'")
+        return content_image.detach().contiguous().clone()
+    if init == "noise":
+        # Drawn on the CPU from its own generator so a seed gives the same image on every device.
+        g = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+        return torch.rand(shape, generator=g)
+    raise NstEduError(f"unknown init {init!r}: use 'noise' (the paper), 'content' or an image tensor")
+
+
+def synthesize(
+    content_image: Tensor | None = None,
+    style_image: Tensor | None = None,
+    *,
+    content_layers: Sequence[str] = CONTENT_LAYERS,
+    style_layers: Sequence[str] = STYLE_LAYERS,
+    style_weights: Mapping[str, float] | Sequence[float] | None = None,
+    alpha: float = 1.0,
+    beta: float = 1e3,
+    init: Init = "noise",
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs",
+    steps: int = 300,
+    lr: float | None = None,
+    history_size: int = 100,
+    seed: int | None = 0,
+    size: tuple[int, int] | None = None,
+    model: VGG19Features | None = None,
+    weights: Weights = "caffe",
+    pooling: Pooling = "avg",
+    device: str | torch.device | None = None,
+    callback: Callable[[StepInfo], None] | None = None,
+    callback_every: int = 10,
+    stop_event: threading.Event | None = None,
+    progress: bool = True,
+    divergence_factor: float = 1e4,
+) -> SynthesisResult:
+    """Synthesise an image matching a content target, a style target, or both (eq. 7).
+
+    Args:
+        content_image: the photograph p⃗, (1, 3, H, W) in [0, 1]; None for style reconstruction.
+        style_image: the artwork a⃗, (1, 3, H', W'); None for content reconstruction.
+        content_layers: layers of L_content (paper: conv4_2). style_layers: layers of L_style
+            (paper: conv1_1 … conv5_1). style_weights: w_l (default 1/len(style_layers) each).
+        alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2).
+        init: "noise" (the paper's white noise), "content", or a (1, 3, H, W) image.
+        optimizer: "lbfgs" (the paper) or "adam". lr: its step size (L-BFGS 1.0, Adam 0.02).
+        steps: number of loss evaluations. history_size: L-BFGS memory.
+        seed: makes noise, and so the whole CPU run, reproducible bit for bit.
+        size: (H, W) of the output when there is no content image (default: the style image's).
+        model: a ready :class:`VGG19Features`; otherwise one is built from ``weights``, ``pooling``.
+        device: default CUDA if available, else CPU.
+        callback: called with a :class:`StepInfo` every ``callback_every`` steps (live previews).
+        stop_event: set it (e.g. from a Stop button) to end the run after the current step.
+        progress: show a tqdm bar (a widget in notebooks, text in terminals).
+        divergence_factor: stop when the loss is NaN or exceeds this multiple of its first value.
+
+    Returns:
+        A :class:`SynthesisResult`. Ctrl-C, the stop event and divergence end the run early and
+        still return the best image so far.
+    """
+    if content_image is None and style_image is None:
+        raise NstEduError("nothing to match: give a content_image, a style_image or both")
+    if steps < 1:
+        raise NstEduError(f"steps must be at least 1, got {steps}")
+    use_content = content_image is not None and len(content_layers) > 0
+    use_style = style_image is not None and len(style_layers) > 0
+    if not (use_content or use_style):
+        raise NstEduError("no layers to match: give content_layers and/or style_layers")
+    device = torch.device(device) if device is not None else default_device()
+    c_layers = list(content_layers) if use_content else []
+    s_layers = list(style_layers) if use_style else []
+    if model is None:
+        model = vgg19(weights=weights, pooling=pooling, layers=c_layers + s_layers, device=device)
+    content_image = content_image.to(device) if content_image is not None else None
+    style_image = style_image.to(device) if style_image is not None else None
+    P, A = compute_targets(model, content_image, style_image, c_layers, s_layers)
+    w = losses.layer_weights(s_layers, style_weights) if use_style else {}
+
+    if content_image is not None:
+        shape = tuple(content_image.shape)
+    elif size is not None:
+        shape = (1, 3, int(size[0]), int(size[1]))
+    else:
+        shape = tuple(style_image.shape)  # type: ignore[union-attr]
+    x = initial_image(init, shape, content_image, seed).to(device).requires_grad_(True)
+
+    if optimizer == "lbfgs":
+        # One long run of L-BFGS: no line search, so one evaluation per iteration, and tolerances
+        # off so it always does the steps it was asked for.
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [x], lr=lr or 1.0, max_iter=steps, max_eval=steps, history_size=history_size,
+            tolerance_grad=-1.0, tolerance_change=-1.0,
+        )
+    elif optimizer == "adam":
+        opt = torch.optim.Adam([x], lr=lr or 0.02)
+    else:
+        raise NstEduError(f"unknown optimizer {optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
+
+    hist = History(style_layers={name: [] for name in s_layers})
+    best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}
+    bar = tqdm(total=steps, desc="synthesis", disable=not progress, leave=False)
+
+    def closure() -> Tensor:
+        if stop_event is not None and stop_event.is_set():
+            raise _Stop("stopped")
+        if len(hist) >= steps:
+            raise _Stop("finished")
+        opt.zero_grad(set_to_none=True)
+        feats = model(x, c_layers + s_layers)
+        l_content = sum((losses.content_loss(feats[n], P[n]) for n in c_layers), torch.zeros((), device=device))
+        e = {n: losses.style_layer_loss(feats[n], A[n]) for n in s_layers}
+        l_style = sum((w[n] * e[n] for n in s_layers), torch.zeros((), device=device))
+        loss = alpha * l_content + beta * l_style
+        value = float(loss.detach())
+        if not math.isfinite(value) or (hist.total and value > divergence_factor * hist.total[0]):
+            raise _Stop(
+                f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
+                f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
+            )
+        loss.backward()
+        step = len(hist) + 1
+        hist.step.append(step)
+        hist.content.append(float(l_content))
+        hist.style.append(float(l_style))
+        for n in s_layers:
+            hist.style_layers[n].append(float(e[n]))
+        hist.total.append(value)
+        if value < best["loss"]:
+            best.update(loss=value, image=x.detach().clone(), step=step)
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.3g}", refresh=False)
+        if callback is not None and (step % max(1, callback_every) == 0 or step == steps):
+            img = x.detach().clamp(0, 1).cpu()
+            callback(StepInfo(step, steps, value, hist.content[-1], hist.style[-1], img))
+        return loss
+
+    reason, interrupted = "finished", False
+    start = time.perf_counter()
+    try:
+        if optimizer == "lbfgs":
+            opt.step(closure)
+        else:
+            while len(hist) < steps:
+                opt.step(closure)
+    except _Stop as stop:
+        reason = stop.reason
+        interrupted = reason == "stopped"
+        if reason not in ("stopped", "finished"):
+            warnings.warn(reason, RuntimeWarning, stacklevel=2)
+    except KeyboardInterrupt:
+        reason, interrupted = "interrupted", True
+    finally:
+        bar.close()
+    wall = time.perf_counter() - start
+    return SynthesisResult(
+        image=x.detach().clamp(0, 1).cpu(),
+        best_image=best["image"].clamp(0, 1).cpu(),
+        best_loss=best["loss"],
+        best_step=best["step"],
+        history=hist,
+        wall_time=wall,
+        steps=len(hist),
+        interrupted=interrupted,
+        stop_reason=reason,
+    )

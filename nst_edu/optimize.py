@@ -236,10 +236,10 @@ def synthesize(
         loss.backward()
         step = len(hist) + 1
         hist.step.append(step)
-        hist.content.append(float(l_content))
-        hist.style.append(float(l_style))
+        hist.content.append(float(l_content.detach()))
+        hist.style.append(float(l_style.detach()))
         for n in s_layers:
-            hist.style_layers[n].append(float(e[n]))
+            hist.style_layers[n].append(float(e[n].detach()))
         hist.total.append(value)
         if value < best["loss"]:
             best.update(loss=value, image=x.detach().clone(), step=step)

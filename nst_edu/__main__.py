@@ -1,0 +1,100 @@
+"""Command line: ``python -m nst_edu transfer|catalog|figures``.
+
+Bad input exits with status 2 and one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from nst_edu.errors import NstEduError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nst_edu", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("transfer", help="render a content image in the style of an artwork (eq. 7)")
+    t.add_argument("--content", required=True, help="path or catalogue name of the photograph")
+    t.add_argument("--style", required=True, help="path or catalogue name of the artwork")
+    t.add_argument("--ratio", type=float, default=1e-3, help="alpha/beta of eq. (7) (default 1e-3)")
+    t.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
+    t.add_argument("--steps", type=int, default=300, help="loss evaluations (default 300)")
+    t.add_argument("--init", choices=("noise", "content"), default="noise", help="start image (paper: noise)")
+    t.add_argument("--pooling", choices=("avg", "max"), default="avg", help="paper: avg")
+    t.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("-o", "--output", required=True, help="PNG file to write")
+
+    sub.add_parser("catalog", help="list the catalogue's images with their licences")
+
+    f = sub.add_parser("figures", help="render the paper's figures to PNG files")
+    f.add_argument("--figure", choices=("1", "2", "3", "all"), default="all")
+    f.add_argument("--size", type=int, default=None, help="long side in pixels")
+    f.add_argument("--steps", type=int, default=None, help="loss evaluations per image")
+    f.add_argument("--out", default="figures", help="folder for the PNGs (default figures/)")
+    return p
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise NstEduError(f"--{name} must be positive, got {value}")
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    from nst_edu.images import load_image, match_size, save_image
+    from nst_edu.optimize import synthesize
+
+    for name in ("ratio", "size", "steps"):
+        _positive(name, getattr(args, name))
+    if Path(args.output).suffix.lower() not in ("", ".png"):
+        raise NstEduError(f"output {args.output!r} must be a .png file: change the -o name")
+    content_image = load_image(args.content, size=args.size)
+    # The style image at the same size as the photo, so both have comparable M_l (eq. 4).
+    style_image = match_size(load_image(args.style, size=args.size), content_image)
+    result = synthesize(
+        content_image, style_image, alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
+        init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed,
+    )
+    path = save_image(result.best_image, args.output)
+    state = "interrupted, kept the best image" if result.interrupted else result.stop_reason
+    print(f"wrote {path} ({result.steps} steps, {result.wall_time:.1f} s, {state})")
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from nst_edu import experiments
+
+    figures = ["1", "2", "3"] if args.figure == "all" else [args.figure]
+    for name in ("size", "steps"):
+        if getattr(args, name) is not None:
+            _positive(name, getattr(args, name))
+    for path in experiments.render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "transfer":
+            return _transfer(args)
+        if args.command == "catalog":
+            from nst_edu.catalog import format_catalog
+
+            print(format_catalog())
+            return 0
+        return _figures(args)
+    except NstEduError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

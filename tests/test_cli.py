@@ -1,0 +1,61 @@
+"""`python -m nst_edu`: bad input exits 2 with one line, good input writes a PNG."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_edu.__main__ import main
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    rng = np.random.default_rng(0)
+    paths = []
+    for name in ("content.png", "style.png"):
+        Image.fromarray(rng.integers(0, 255, (20, 28, 3), dtype=np.uint8)).save(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+def test_catalog_lists_images_with_licences(capsys):
+    assert main(["catalog"]) == 0
+    out = capsys.readouterr().out
+    assert "tubingen" in out and "starry_night" in out and "CC BY" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--content", "missing.jpg"], "missing.jpg"),
+    (["--ratio", "-1"], "--ratio"),
+    (["--steps", "0"], "--steps"),
+    (["-o", "out.jpg"], ".png"),
+    (["--style", "no_such_painting"], "no_such_painting"),
+])
+def test_bad_input_exits_2_with_one_line(pair, tmp_path, capsys, args, needle):
+    argv = ["transfer", "--content", pair[0], "--style", pair[1], "--size", "16", "--steps", "2",
+            "-o", str(tmp_path / "out.png")]
+    for flag, value in zip(args[::2], args[1::2]):
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err and "Traceback" not in err
+
+
+def test_transfer_writes_a_png(pair, tmp_path, capsys):
+    out = tmp_path / "result.png"
+    code = main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "24", "--steps", "3",
+                 "--ratio", "1e-3", "-o", str(out)])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    assert Image.open(out).size == (24, 17)
+
+
+def test_module_entry_point_has_no_traceback_on_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "nst_edu", "transfer", "--content", "nope.png",
+                           "--style", "nope.png", "-o", str(tmp_path / "x.png")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -1,0 +1,119 @@
+"""The synthesis loop on tiny images with random (fast) weights."""
+import threading
+
+import pytest
+import torch
+
+from nst_edu import optimize, vgg
+from nst_edu.errors import NstEduError
+
+LAYERS = ["conv1_1", "conv2_1"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return vgg.vgg19(weights=None, layers=LAYERS)
+
+
+@pytest.fixture(scope="module")
+def images():
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 20, generator=g)
+
+
+def run(model, content=None, style=None, **kw):
+    kw.setdefault("steps", 15)
+    return optimize.synthesize(content, style, model=model, content_layers=["conv2_1"],
+                               style_layers=LAYERS, progress=False, device="cpu", **kw)
+
+
+@pytest.mark.parametrize("which", ["content", "style", "both"])
+def test_each_experiment_lowers_its_loss(model, images, which):
+    content = images[0] if which in ("content", "both") else None
+    style = images[1] if which in ("style", "both") else None
+    r = run(model, content, style, size=(16, 16))
+    assert r.steps == 15 and len(r.history.total) == 15 and r.stop_reason == "finished"
+    assert r.history.total[-1] < 0.5 * r.history.total[0]
+    assert r.best_loss == min(r.history.total)
+    assert r.image.shape == (r.best_image.shape) and 0 <= r.image.min() and r.image.max() <= 1
+    if style is not None:
+        assert set(r.history.style_layers) == set(LAYERS)
+    if content is None:
+        assert r.image.shape == (1, 3, 16, 16)  # `size` sets the output of a style reconstruction
+
+
+def test_seed_makes_runs_bit_identical(model, images):
+    a = run(model, *images, seed=3)
+    b = run(model, *images, seed=3)
+    c = run(model, *images, seed=4)
+    assert torch.equal(a.image, b.image) and a.history.total == b.history.total
+    assert not torch.equal(a.image, c.image)
+
+
+def test_targets_computed_once_per_run(model, images, monkeypatch):
+    calls = []
+    original = type(model).forward
+
+    def counting(self, image, layers=None):
+        calls.append(image.requires_grad)
+        return original(self, image, layers)
+
+    monkeypatch.setattr(type(model), "forward", counting)
+    r = run(model, *images, steps=6)
+    assert calls.count(False) == 2  # one target pass per image, under no_grad
+    assert calls.count(True) == r.steps
+
+
+def test_stop_event_ends_the_run_and_keeps_the_best_image(model, images):
+    stop = threading.Event()
+    seen = []
+
+    def callback(info):
+        seen.append(info.step)
+        if info.step >= 4:
+            stop.set()
+
+    r = run(model, *images, steps=50, callback=callback, callback_every=2, stop_event=stop)
+    assert r.interrupted and r.stop_reason == "stopped"
+    assert r.steps <= 5 and seen[:2] == [2, 4]
+    assert r.best_loss == min(r.history.total)
+
+
+def test_ctrl_c_returns_the_best_so_far(model, images):
+    def callback(info):
+        raise KeyboardInterrupt
+
+    r = run(model, *images, steps=50, callback=callback, callback_every=3)
+    assert r.interrupted and r.stop_reason == "interrupted" and r.steps == 3
+
+
+def test_nan_loss_stops_with_a_clear_message(model, images):
+    bad = images[0].clone()
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        r = run(model, bad, None, steps=5)
+    assert "lower the learning rate" in r.stop_reason and not r.interrupted
+
+
+def test_adam_and_init_options(model, images):
+    r = run(model, images[0], None, optimizer="adam", lr=0.05, steps=10, init="content")
+    assert r.steps == 10
+    assert r.history.total[0] == pytest.approx(0.0, abs=1e-3)  # starting at the photo: no content error
+    given = torch.full_like(images[0], 0.5)
+    r = run(model, images[0], None, init=given, steps=3)
+    assert r.steps == 3
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(), "nothing to match"),
+    (dict(content=True, steps=0), "steps"),
+    (dict(content=True, optimizer="sgd"), "unknown optimizer"),
+    (dict(style=True, init="content"), "needs a content_image"),
+    (dict(content=True, init="zeros"), "unknown init"),
+])
+def test_bad_arguments_raise_one_line_errors(model, images, kwargs, match):
+    content = images[0] if kwargs.pop("content", False) else None
+    style = images[1] if kwargs.pop("style", False) else None
+    with pytest.raises(NstEduError, match=match):
+        run(model, content, style, **kwargs)

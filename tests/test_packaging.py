@@ -1,0 +1,51 @@
+"""The install story: pyproject, constraints, environment.yml, Makefile, CI and README agree."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", req.strip(), maxsplit=1)[0].lower()
+
+
+def _env_pip_requirements() -> list[str]:
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
+    return [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
+
+
+def test_environment_yml_matches_pyproject_and_constraints():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"] \
+        + project["optional-dependencies"]["browser"]
+    env = [r for r in _env_pip_requirements() if not r.startswith("-e")]
+    assert {_name(r) for r in env} == {_name(r) for r in wanted}
+    pins = {_name(line): line.strip() for line in (ROOT / "constraints.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
+    assert pins == {"torch": "torch==2.14.1", "torchvision": "torchvision==0.29.1"}
+    for r in env:  # the conda environment pins exactly what the constraints pin
+        if _name(r) in pins:
+            assert r == pins[_name(r)]
+    for r in wanted:  # and the other specifiers agree
+        match = [e for e in env if _name(e) == _name(r)]
+        if _name(r) not in pins:
+            assert match == [r]
+    assert "-e ." in _env_pip_requirements()
+
+
+def test_readme_quickstart_names_make_lab_and_make_test():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert "make lab" in quick and "make test" in quick
+
+
+def test_ci_runs_make_test_with_the_mirror():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, re.M)
+    assert "NST_EDU_MIRROR" in ci and "../shared/images" in ci
+    make = (ROOT / "Makefile").read_text()
+    for target in ("setup:", "lab:", "test:"):
+        assert re.search(rf"^{target}", make, re.M)
+    assert "-c constraints.txt" in make and "NST_EDU_QUICK=1" in make

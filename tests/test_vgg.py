@@ -1,0 +1,124 @@
+"""VGG-19: layer names, translation, truncation, weights and preprocessing."""
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from nst_edu import vgg
+from nst_edu.errors import LayerNameError, NstEduError
+
+
+def test_layer_names_follow_torchvision_features_order():
+    features = torchvision.models.vgg19(weights=None).features
+    assert len(vgg.LAYER_NAMES) == len(features) == 37
+    kinds = {"conv": nn.Conv2d, "relu": nn.ReLU, "pool": nn.MaxPool2d}
+    for name, module in zip(vgg.LAYER_NAMES, features):
+        assert isinstance(module, kinds[name[:4]]), name
+    assert vgg.STYLE_LAYERS == ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+    assert vgg.CONTENT_LAYERS == ("conv4_2",)
+
+
+def test_tutorial_counting_is_translated_not_repeated():
+    assert vgg.translate_layer("conv_4") == "conv2_2"
+    assert vgg.translate_layer("conv2_2", to="tutorial") == "conv_4"
+    assert vgg.translate_layer("conv2_2", to="torchvision") == 7
+    assert vgg.translate_layer("block5_conv4") == "conv5_4"
+    assert vgg.translate_layer("features.36") == "pool5"
+    assert vgg.translate_layer(0, to="keras") == "block1_conv1"
+
+
+@pytest.mark.parametrize("to", ["torchvision", "tutorial", "keras"])
+def test_translation_round_trips(to):
+    for name in vgg.LAYER_NAMES:
+        if to == "keras" and name.startswith("relu"):
+            continue  # Keras folds the ReLU into its conv
+        assert vgg.translate_layer(vgg.translate_layer(name, to=to)) == name
+
+
+def test_typo_gives_one_line_error_listing_valid_names():
+    with pytest.raises(LayerNameError) as info:
+        vgg.layer_index("conv4_5")
+    message = str(info.value)
+    assert "conv4_5" in message and "conv1_1" in message and "\n" not in message
+
+
+def test_network_is_truncated_frozen_and_not_inplace():
+    model = vgg.vgg19(weights=None, layers=["conv2_1"])
+    assert len(model.layers) == vgg.layer_index("relu2_1") + 1
+    assert all(not p.requires_grad for p in model.parameters())
+    assert not model.training
+    assert all(not m.inplace for m in model.modules() if isinstance(m, nn.ReLU))
+    with pytest.raises(LayerNameError, match="beyond"):
+        model(torch.rand(1, 3, 16, 16), ["conv3_1"])
+
+
+def test_conv_names_are_read_after_their_relu_as_in_caffe():
+    model = vgg.vgg19(weights=None, layers=["conv1_2"])
+    out = model(torch.rand(1, 3, 12, 12), ["conv1_1", "relu1_1", "conv1_2"])
+    assert torch.equal(out["conv1_1"], out["relu1_1"])
+    assert out["conv1_2"].min() >= 0
+
+
+@pytest.mark.parametrize("pooling, kind", [("avg", nn.AvgPool2d), ("max", nn.MaxPool2d)])
+def test_pooling_choice(pooling, kind):
+    model = vgg.vgg19(weights=None, pooling=pooling, layers=["pool1"])
+    assert isinstance(model.layers.pool1, kind)
+    with pytest.raises(NstEduError, match="pooling"):
+        vgg.vgg19(weights=None, pooling="median")
+
+
+def test_caffe_weights_and_preprocessing():
+    model = vgg.vgg19(weights="caffe", layers=["conv1_1"], normalize=False)
+    assert model.layers.conv1_1.weight.shape == (64, 3, 3, 3)
+    image = torch.rand(1, 3, 8, 8)
+    expected = image[:, [2, 1, 0]] * 255 - torch.tensor(vgg.CAFFE_MEAN_BGR).view(1, 3, 1, 1)
+    assert torch.allclose(model.preprocess(image), expected, atol=1e-4)
+
+
+def test_normalisation_divides_each_filter_by_its_mean():
+    layers = ["conv1_1", "conv3_1", "conv5_1"]
+    plain = vgg.vgg19(weights="caffe", layers=layers, normalize=False)
+    normed = vgg.vgg19(weights="caffe", layers=layers)
+    means = torch.load(vgg.NORMALIZATION_FILE, weights_only=True)
+    image = torch.rand(1, 3, 32, 32)
+    a, b = plain(image, layers), normed(image, layers)
+    for name in layers:
+        expected = a[name] / means[name].clamp_min(1e-6).view(1, -1, 1, 1)
+        assert torch.allclose(b[name], expected, rtol=1e-3, atol=1e-3 * float(expected.abs().max()))
+
+
+def test_torchvision_weights_from_a_fake_hub_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    fake = vgg.vgg19(weights=None)
+    state = {f"features.{vgg.layer_index(n)}.{k}": getattr(getattr(fake.layers, n), k).clone()
+             for n in vgg.CONV_LAYERS for k in ("weight", "bias")}
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    torch.save(state, tmp_path / "hub" / "checkpoints" / vgg.TORCHVISION_FILE)
+    vgg._conv_weights.cache_clear()
+    try:
+        model = vgg.vgg19(weights="torchvision", layers=["conv5_4"])
+        assert torch.equal(model.layers.conv3_2.weight, state["features.12.weight"])
+        image = torch.rand(1, 3, 4, 4)
+        mean = torch.tensor(vgg.IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
+        assert torch.allclose(model.preprocess(image), (image - mean) / std)
+    finally:
+        vgg._conv_weights.cache_clear()
+
+
+def test_torchvision_weights_offline_error_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    vgg._conv_weights.cache_clear()
+    with pytest.raises(NstEduError, match="weights='caffe'"):
+        vgg.vgg19(weights="torchvision")
+    vgg._conv_weights.cache_clear()
+
+
+def test_normalize_needs_caffe_weights():
+    with pytest.raises(NstEduError, match="normalize"):
+        vgg.vgg19(weights=None, normalize=True)

@@ -99,12 +99,14 @@ def check_ratio_study(
     model: VGG19Features | None = None,
     content_layers: Sequence[str] = CONTENT_LAYERS,
     style_layers: Sequence[str] = STYLE_LAYERS,
+    margin: float = 0.1,
 ) -> CheckResult:
     """``ratio_study(content_image, style_image, ratios, steps)`` returns ``{ratio: image}``.
 
     Properties (losses measured here with ``model``, default the paper's normalised VGG-19): one
     image per ratio, shaped like the photograph; as α/β grows the content loss goes down and the
-    style loss goes up between the smallest and the largest ratio.
+    style loss goes up between the smallest and the largest ratio, each by more than ``margin``
+    (10 %), so that noise cannot pass for a trend.
     ``value`` of the result is the returned dict, for display.
     """
     def body(ck: _Checker) -> tuple[str, Any]:
@@ -123,9 +125,9 @@ def check_ratio_study(
         lo, hi = min(ratios), max(ratios)
         (c_lo, s_lo), (c_hi, s_hi) = measured[lo], measured[hi]
         table = ", ".join(f"α/β={r:g}: L_content={c:.3g}, L_style={s:.3g}" for r, (c, s) in measured.items())
-        ck.expect(c_hi < c_lo, f"a larger α/β should give a lower content loss ({table}): are α and β swapped, "
+        ck.expect(c_hi < (1 - margin) * c_lo, f"a larger α/β should give a clearly lower content loss (by > {margin:.0%}; {table}): are α and β swapped, "
                   "or is the ratio ignored?")
-        ck.expect(s_hi > s_lo, f"a larger α/β should give a higher style loss ({table}): are α and β swapped?")
+        ck.expect(s_hi > (1 + margin) * s_lo, f"a larger α/β should give a clearly higher style loss (by > {margin:.0%}; {table}): are α and β swapped?")
         return f"content loss falls and style loss rises with α/β ({table})", dict(out)
     return _run("ratio_study", body)
 

@@ -1,0 +1,214 @@
+"""The assignment notebooks and their student versions (nst_edu.assignments).
+
+Instructor notebooks must pass every check when executed in quick mode; the generated student
+notebooks must run to the end, report "not implemented yet" and score 0, and contain no solution.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from nst_edu import assignments
+from nst_edu.assignments import BEGIN, END, SolutionMarkerError, generate, strip_solutions
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "notebooks" / "assignments"
+NOTEBOOKS = sorted(p.name for p in SRC.glob("*.ipynb"))
+#: checks per notebook: the summary must show this many.
+EXPECTED_CHECKS = {"01_losses.ipynb": 4, "02_gradients.ipynb": 2, "03_synthesis_loop.ipynb": 1, "04_ratio_study.ipynb": 1}
+
+
+@pytest.fixture(autouse=True)
+def _quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel inherits this process's environment.
+    monkeypatch.setenv("NST_EDU_QUICK", "1")
+    mirror = ROOT.parent / "shared" / "images"
+    if "NST_EDU_MIRROR" not in os.environ and mirror.is_dir():
+        monkeypatch.setenv("NST_EDU_MIRROR", str(mirror))
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dst = tmp_path_factory.mktemp("release") / "assignments"
+    generate(SRC, dst)
+    return dst
+
+
+def _execute(path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def _texts(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def _score(nb: nbformat.NotebookNode) -> tuple[int, int]:
+    text = _texts(nb.cells[-1])
+    m = re.search(r"Score: (\d+)/(\d+)", text)
+    assert m, f"the last cell should print the score, got {text!r}"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _solution_lines(nb: nbformat.NotebookNode) -> list[str]:
+    lines, inside = [], False
+    for cell in nb.cells:
+        for line in cell.source.split("\n"):
+            s = line.strip()
+            if s.startswith(BEGIN):
+                inside = True
+            elif s.startswith(END):
+                inside = False
+            elif inside and s and not re.match(r"#\s*HINT:", s):
+                lines.append(s)
+    return lines
+
+
+def test_every_notebook_is_known() -> None:
+    assert NOTEBOOKS == sorted(EXPECTED_CHECKS)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_instructor_notebook_passes_all_checks(name: str) -> None:
+    nb = _execute(SRC / name)
+    assert _score(nb) == (EXPECTED_CHECKS[name], EXPECTED_CHECKS[name]), _texts(nb.cells[-1])
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_instructor_notebook_is_committed_clean(name: str) -> None:
+    nb = nbformat.read(SRC / name, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    assert _solution_lines(nb), "an instructor notebook should contain solutions"
+    setup = [c for c in nb.cells if c.cell_type == "code" and "nst_edu.config.setup(" in c.source]
+    assert len(setup) == 1
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_student_notebook_runs_and_reports_not_implemented(name: str, release: Path) -> None:
+    nb = _execute(release / name)  # raises CellExecutionError if any cell fails
+    assert _score(nb) == (0, EXPECTED_CHECKS[name])
+    checks = [c for c in nb.cells if c.cell_type == "code" and "grading.check_" in c.source]
+    assert checks
+    for cell in checks:
+        assert "NOT IMPLEMENTED YET" in _texts(cell), cell.source
+    assert "Traceback" not in json.dumps(nb)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_student_notebook_has_no_solution_text(name: str, release: Path) -> None:
+    solution = _solution_lines(nbformat.read(SRC / name, as_version=4))
+    student = nbformat.read(release / name, as_version=4)
+    text = "\n".join(c.source for c in student.cells)
+    student_lines = {line.strip() for line in text.split("\n")}
+    # Code outside the placeholders (whose hints are meant to be read) must not quote the solution either.
+    code = "\n".join(line for c in student.cells if c.cell_type == "code" for line in c.source.split("\n")
+                     if "raise NotImplementedError(" not in line)
+    assert BEGIN not in text and END not in text
+    for line in solution:
+        assert line not in student_lines, line
+        if len(line) >= 15:
+            assert line not in code, line
+    assert student.metadata.keys() <= {"kernelspec", "language_info"}
+    for cell in student.cells:
+        assert cell.metadata == {}
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_student_notebook_changes_only_solution_blocks(name: str, release: Path) -> None:
+    teacher = nbformat.read(SRC / name, as_version=4)
+    student = nbformat.read(release / name, as_version=4)
+    assert [c.cell_type for c in teacher.cells] == [c.cell_type for c in student.cells]
+    for t, s in zip(teacher.cells, student.cells):
+        if BEGIN not in t.source:
+            assert t.source == s.source
+
+
+# ------------------------------------------------------------------- the generator itself
+def test_block_becomes_raise_with_hint_and_indentation() -> None:
+    src = "def f(x):\n    '''doc'''\n    ### BEGIN SOLUTION\n    # HINT: add one\n    y = x + 1\n    return y\n    ### END SOLUTION\n\nprint(1)"
+    assert strip_solutions(src) == "def f(x):\n    '''doc'''\n    raise NotImplementedError(\"add one\")\n\nprint(1)"
+
+
+def test_generic_hint_and_nested_indentation() -> None:
+    src = "class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 42\n        ### END SOLUTION"
+    out = strip_solutions(src)
+    assert out == f"class A:\n    def f(self):\n        raise NotImplementedError({json.dumps(assignments.GENERIC_HINT)})"
+    compile(out, "<cell>", "exec")
+
+
+def test_hint_with_quotes_stays_valid_python() -> None:
+    out = strip_solutions('### BEGIN SOLUTION\n# HINT: use "F @ F.T" \\ not F.T @ F\nG = 1\n### END SOLUTION')
+    ns: dict = {}
+    with pytest.raises(NotImplementedError, match=r'use "F @ F.T" \\ not F.T @ F'):
+        exec(compile(out, "<cell>", "exec"), ns)
+
+
+def test_two_blocks_in_one_cell() -> None:
+    src = "a = 1\n### BEGIN SOLUTION\nb = 2\n### END SOLUTION\nc = 3\n### BEGIN SOLUTION\nd = 4\n### END SOLUTION"
+    out = strip_solutions(src)
+    assert out.count("raise NotImplementedError") == 2 and "b = 2" not in out and "d = 4" not in out
+    assert "a = 1" in out and "c = 3" in out
+
+
+def test_markdown_answer_block() -> None:
+    out = strip_solutions("Explain.\n\n### BEGIN SOLUTION\nBecause of eq. (7).\n### END SOLUTION", markdown=True)
+    assert out == f"Explain.\n\n{assignments.ANSWER}"
+
+
+@pytest.mark.parametrize("src", ["### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION", "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+def test_unbalanced_markers_are_errors(src: str) -> None:
+    with pytest.raises(SolutionMarkerError):
+        strip_solutions(src)
+
+
+def _notebook(path: Path, source: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="secret output")]
+    nb.cells[0].execution_count = 3
+    nb.cells[0].metadata["tags"] = ["x"]
+    nbformat.write(nb, path)
+
+
+def test_generate_replaces_destination_and_strips(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "out" / "assignments"
+    src.mkdir()
+    _notebook(src / "a.ipynb", "### BEGIN SOLUTION\nsecret = 1\n### END SOLUTION")
+    dst.mkdir(parents=True)
+    (dst / "stale.ipynb").write_text("{}")
+    assert assignments.main([str(src), str(dst)]) == 0
+    assert sorted(p.name for p in dst.iterdir()) == ["a.ipynb"]
+    cell = nbformat.read(dst / "a.ipynb", as_version=4).cells[0]
+    assert cell.outputs == [] and cell.execution_count is None and cell.metadata == {}
+    assert "secret" not in (dst / "a.ipynb").read_text()
+    assert sorted(p.name for p in dst.parent.iterdir()) == ["assignments"]  # no temporary folders left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert dst.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
+
+
+def test_failed_generation_leaves_destination_untouched(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "assignments"
+    src.mkdir()
+    _notebook(src / "a.ipynb", "### BEGIN SOLUTION\nsecret = 1\n### END SOLUTION")
+    generate(src, dst)
+    before = (dst / "a.ipynb").read_text()
+    _notebook(src / "b.ipynb", "### BEGIN SOLUTION\nunclosed = 1")
+    assert assignments.main([str(src), str(dst)]) == 1
+    assert sorted(p.name for p in dst.iterdir()) == ["a.ipynb"] and (dst / "a.ipynb").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assignments", "src"]

@@ -9,12 +9,11 @@ and full mode run the same code.
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
-
-import math
 
 import numpy as np
 import torch
@@ -226,7 +225,7 @@ def synthesize_tv(
         ls = sum(w[n] * losses.style_layer_loss(f[n], A[n]) for n in style_layers)
         loss = alpha * lc + beta * ls + tv_weight * tv_loss(x)
         loss.backward()
-        totals.append(float(loss))
+        totals.append(float(loss.detach()))
         return loss
 
     opt.step(closure)

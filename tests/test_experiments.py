@@ -1,0 +1,54 @@
+"""Fast checks of nst_edu.experiments (random weights or tiny images; the notebooks run the real thing)."""
+from __future__ import annotations
+
+import torch
+import pytest
+
+from nst_edu import experiments as E
+from nst_edu.errors import NstEduError
+
+
+def test_cumulative_subsets_and_labels() -> None:
+    subsets = E.cumulative_subsets()
+    assert subsets[0] == ("conv1_1",) and subsets[-1] == ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+    assert E.subset_label(subsets[2]) == "conv1_1…conv3_1"
+
+
+def test_tv_loss_zero_for_constant_and_positive_for_noise() -> None:
+    assert float(E.tv_loss(torch.full((1, 3, 8, 8), 0.5))) == 0.0
+    assert float(E.tv_loss(torch.rand(1, 3, 8, 8))) > 0
+
+
+def test_preserve_colour_keeps_luminance_and_photo_chroma() -> None:
+    g = torch.Generator().manual_seed(0)
+    stylised, photo = torch.rand(1, 3, 8, 8, generator=g) * 0.5 + 0.25, torch.rand(1, 3, 8, 8, generator=g) * 0.5 + 0.25
+    out = E.preserve_colour(stylised, photo)
+    yiq = lambda im: torch.einsum("ij,bjhw->bihw", E._RGB2YIQ, im)
+    assert torch.allclose(yiq(out)[:, 0], yiq(stylised)[:, 0], atol=1e-5)
+    assert torch.allclose(yiq(out)[:, 1:], yiq(photo)[:, 1:], atol=1e-5)
+
+
+def test_load_style_matches_pixel_count() -> None:
+    content = torch.rand(1, 3, 30, 40)
+    style = E.load_style(torch.rand(1, 3, 100, 50), content)
+    assert abs(style.shape[-2] * style.shape[-1] - 1200) < 80
+    assert style.shape[-2] > style.shape[-1]  # aspect kept
+
+
+def test_figure_functions_with_random_weights() -> None:
+    model = E.feature_model(weights=None)
+    content, style = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    c = E.content_reconstructions(content, layers=["conv1_1", "conv2_1"], steps=2, model=model)
+    s = E.style_reconstructions(style, layers=["conv1_1", "conv2_1"], steps=2, model=model)
+    assert list(c) == ["conv1_1", "conv2_1"] and list(s) == ["conv1_1", "conv2_1"]
+    f3 = E.figure3(content, style, ratios=(1e-3, 1e-2), layers=["conv1_1", "conv2_1"], steps=2, model=model)
+    assert set(f3) == {(l, r) for l in ("conv1_1", "conv2_1") for r in (1e-3, 1e-2)}
+    fig = E.draw_figure3(f3, layers=["conv1_1", "conv2_1"])
+    assert len(fig.axes) == 4
+    assert len(E.draw_figure1(c, s).axes) == 4
+    assert E.pixel_error(content, content) == 0.0
+
+
+def test_render_figures_rejects_unknown_figure(tmp_path) -> None:
+    with pytest.raises(NstEduError, match="unknown figure"):
+        E.render_figures(["4"], out_dir=tmp_path, progress=False)

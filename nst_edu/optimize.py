@@ -22,11 +22,14 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from nst_edu import estimate as _estimate
 from nst_edu import losses
 from nst_edu.errors import NstEduError
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, Pooling, Weights, default_device, vgg19
 
 Init = Literal["noise", "content"] | Tensor
+#: Half-width of the uniform white noise the synthesis starts from, around 0.5.
+NOISE_AMPLITUDE = 0.1
 
 
 @dataclass
@@ -115,10 +118,35 @@ def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | No
             raise NstEduError("init='content' needs a content_image: give one or use init='noise'")
         return content_image.detach().contiguous().clone()
     if init == "noise":
+        # White noise of small amplitude around mid-grey. The paper gives no amplitude; full-range
+        # noise (0 … 1) leaves a high-frequency residue that L-BFGS removes only very slowly.
         # Drawn on the CPU from its own generator so a seed gives the same image on every device.
         g = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
-        return torch.rand(shape, generator=g)
+        return 0.5 + NOISE_AMPLITUDE * (2 * torch.rand(shape, generator=g) - 1)
     raise NstEduError(f"unknown init {init!r}: use 'noise' (the paper), 'content' or an image tensor")
+
+
+def _losses(
+    model: VGG19Features, x: Tensor, P: Mapping[str, Tensor], A: Mapping[str, Tensor], w: Mapping[str, float],
+    c_layers: Sequence[str], s_layers: Sequence[str], channels_last: bool, amp: torch.autocast,
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """Per-image L_content (eq. 1), L_style (eq. 5) and E_l (eq. 4) of a batch x, each of shape (B,).
+
+    The equations are those of :mod:`nst_edu.losses`, applied image by image; the network runs
+    once for the whole batch and all layers. Losses are computed in float32 even under autocast.
+    """
+    inp = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    with amp:
+        feats = {n: F.float() for n, F in model(inp, list(c_layers) + list(s_layers)).items()}
+    B = x.shape[0]
+
+    def per_image(fn: Callable[[Tensor, Tensor], Tensor], n: str, target: Tensor) -> Tensor:
+        return torch.stack([fn(feats[n][b : b + 1], target) for b in range(B)])
+
+    l_content = sum((per_image(losses.content_loss, n, P[n]) for n in c_layers), x.new_zeros(B))
+    e = {n: per_image(losses.style_layer_loss, n, A[n]) for n in s_layers}
+    l_style = sum((w[n] * e[n] for n in s_layers), x.new_zeros(B))
+    return l_content, l_style, e
 
 
 def synthesize(
@@ -128,8 +156,8 @@ def synthesize(
     content_layers: Sequence[str] = CONTENT_LAYERS,
     style_layers: Sequence[str] = STYLE_LAYERS,
     style_weights: Mapping[str, float] | Sequence[float] | None = None,
-    alpha: float = 1.0,
-    beta: float = 1e3,
+    alpha: float | Sequence[float] = 1.0,
+    beta: float | Sequence[float] = 1e3,
     init: Init = "noise",
     optimizer: Literal["lbfgs", "adam"] = "lbfgs",
     steps: int = 300,
@@ -147,6 +175,9 @@ def synthesize(
     stop_event: threading.Event | None = None,
     progress: bool = True,
     divergence_factor: float = 1e4,
+    channels_last: bool = True,
+    autocast: bool = False,
+    warn_slow: bool = True,
 ) -> SynthesisResult:
     """Synthesise an image matching a content target, a style target, or both (eq. 7).
 
@@ -169,6 +200,15 @@ def synthesize(
         stop_event: set it (e.g. from a Stop button) to end the run after the current step.
         progress: show a tqdm bar (a widget in notebooks, text in terminals).
         divergence_factor: stop when the loss is NaN or exceeds this multiple of its first value.
+        channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
+            cuDNN kernels). autocast: run the network in bfloat16 (CUDA, or CPUs with AMX);
+            responses are cast back and every loss is computed in float32.
+        warn_slow: warn with a one-line estimate (:mod:`nst_edu.estimate`) when the run is
+            estimated to take more than a minute.
+
+    Batches: with ``alpha``/``beta`` sequences of length B, B images are synthesised in one
+    forward pass (image and history are then (B, 3, H, W) and sums over the batch); see
+    :func:`nst_edu.multiscale.synthesize_batch`.
 
     Returns:
         A :class:`SynthesisResult`. Ctrl-C, the stop event and divergence end the run early and
@@ -187,10 +227,18 @@ def synthesize(
     s_layers = list(style_layers) if use_style else []
     if model is None:
         model = vgg19(weights=weights, pooling=pooling, layers=c_layers + s_layers, device=device)
+        if channels_last:  # our own copy: NHWC weights spare oneDNN/cuDNN a reorder every call
+            model = model.to(memory_format=torch.channels_last)
     content_image = content_image.to(device) if content_image is not None else None
     style_image = style_image.to(device) if style_image is not None else None
-    P, A = compute_targets(model, content_image, style_image, c_layers, s_layers)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    P, A = compute_targets(
+        model, content_image.contiguous(memory_format=fmt) if content_image is not None else None,
+        style_image.contiguous(memory_format=fmt) if style_image is not None else None, c_layers, s_layers)
     w = losses.layer_weights(s_layers, style_weights) if use_style else {}
+    batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
+    a_t = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
+    b_t = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
 
     if content_image is not None:
         shape = tuple(content_image.shape)
@@ -198,7 +246,18 @@ def synthesize(
         shape = (1, 3, int(size[0]), int(size[1]))
     else:
         shape = tuple(style_image.shape)  # type: ignore[union-attr]
+    if batch > 1:  # one batch of B syntheses: the same start for each (noise is drawn once per image)
+        shape = (batch,) + tuple(shape[1:])
+        if isinstance(init, Tensor) and init.shape[0] == 1:
+            init = init.expand(shape)
+        elif isinstance(init, str) and init == "content" and content_image is not None:
+            init = content_image.expand(shape)
     x = initial_image(init, shape, content_image, seed).to(device).requires_grad_(True)
+    if warn_slow:
+        msg = _estimate.warning_message(tuple(shape[-2:]), c_layers + s_layers, device, steps, batch=shape[0])
+        if msg:
+            warnings.warn(msg, _estimate.SlowRunWarning, stacklevel=2)
+    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(autocast))
 
     if optimizer == "lbfgs":
         # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`), with
@@ -222,12 +281,12 @@ def synthesize(
         if len(hist) >= steps:
             raise _Stop("finished")
         opt.zero_grad(set_to_none=True)
-        feats = model(x, c_layers + s_layers)
-        l_content = sum((losses.content_loss(feats[n], P[n]) for n in c_layers), torch.zeros((), device=device))
-        e = {n: losses.style_layer_loss(feats[n], A[n]) for n in s_layers}
-        l_style = sum((w[n] * e[n] for n in s_layers), torch.zeros((), device=device))
-        loss = alpha * l_content + beta * l_style
-        value = float(loss.detach())
+        l_content, l_style, e = _losses(model, x, P, A, w, c_layers, s_layers, channels_last, amp)
+        loss = (a_t * l_content).sum() + (b_t * l_style).sum()
+        # One device→host transfer per step (not one per number): cheap on CPU, a sync on CUDA.
+        values = torch.stack([loss.detach(), l_content.sum().detach(), l_style.sum().detach()]
+                             + [e[n].sum().detach() for n in s_layers]).tolist()
+        value = values[0]
         if not math.isfinite(value) or (hist.total and value > divergence_factor * hist.total[0]):
             raise _Stop(
                 f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
@@ -236,10 +295,10 @@ def synthesize(
         loss.backward()
         step = len(hist) + 1
         hist.step.append(step)
-        hist.content.append(float(l_content.detach()))
-        hist.style.append(float(l_style.detach()))
-        for n in s_layers:
-            hist.style_layers[n].append(float(e[n].detach()))
+        hist.content.append(values[1])
+        hist.style.append(values[2])
+        for n, v in zip(s_layers, values[3:]):
+            hist.style_layers[n].append(v)
         hist.total.append(value)
         if value < best["loss"]:
             best.update(loss=value, image=x.detach().clone(), step=step)

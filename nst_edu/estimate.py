@@ -1,0 +1,185 @@
+"""How long will a synthesis take? A back-of-the-envelope estimate from FLOPs and activation sizes.
+
+One loss evaluation (a "step") is a forward pass through VGG-19 up to the deepest layer used and
+a backward pass for the gradient with respect to the *image* (the weights are frozen, so no weight
+gradients are computed). Almost all of the work is in the 3×3 convolutions:
+
+* forward: 2 · C_in · C_out · 9 · H · W floating-point operations per convolution (multiply + add);
+* backward to the input: the same again (a transposed convolution of the same size).
+
+Dividing by a per-device throughput (GFLOP/s that VGG convolutions actually reach, not the
+datasheet peak) gives seconds per step. Memory is dominated by the activations autograd keeps for
+the backward pass, plus the weights and the L-BFGS history (two images per remembered step).
+
+The throughput constants are rough: ``benchmarks/step_time.py`` measures the real value of a
+machine, and :func:`estimate` accepts it as ``gflops=``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import torch
+
+from nst_edu.vgg import _BLOCKS, _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
+
+#: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
+#: CPU: ~100-170 GFLOP/s per thread measured on an AMD EPYC (AVX-512) with torch 2.14 (oneDNN);
+#: CUDA: a conservative figure for a recent data-centre GPU in float32 (TF32 off).
+THROUGHPUT_GFLOPS = {"cpu_per_thread": 100.0, "cuda": 15_000.0, "mps": 2_000.0}
+
+#: Warn before runs estimated to take longer than this (seconds).
+WARN_SECONDS = 60.0
+
+
+class SlowRunWarning(UserWarning):
+    """A synthesis is estimated to take long; silence with ``warnings.simplefilter("ignore", SlowRunWarning)``."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Seconds per loss evaluation, for the whole run, and peak memory (bytes) of one synthesis."""
+
+    seconds_per_step: float
+    total_seconds: float
+    peak_memory_bytes: int
+    gflop_per_step: float
+    device: str
+    size_hw: tuple[int, int]
+    steps: int
+
+    def describe(self) -> str:
+        """One line, e.g. ``estimated 45 min on cpu for 2048×1536 px × 300 steps (3.2 GB)``."""
+        h, w = self.size_hw
+        return (
+            f"estimated {_fmt_seconds(self.total_seconds)} on {self.device} for {w}×{h} px × {self.steps} steps "
+            f"({self.seconds_per_step:.2g} s/step, {self.peak_memory_bytes / 1e9:.2g} GB)"
+        )
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def conv_shapes(size_hw: tuple[int, int], layers: Iterable[str]) -> list[tuple[str, int, int, int, int]]:
+    """(name, C_in, C_out, H, W) of every convolution up to the deepest of ``layers``."""
+    last = max((_response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
+    h, w = int(size_hw[0]), int(size_hw[1])
+    out, c_in = [], 3
+    for i, name in enumerate(LAYER_NAMES[: last + 1]):
+        if name.startswith("conv"):
+            c_out = _CHANNELS[int(name[4]) - 1]
+            out.append((name, c_in, c_out, h, w))
+            c_in = c_out
+        elif name.startswith("pool"):
+            h, w = h // 2, w // 2
+    return out
+
+
+def step_flops(size_hw: tuple[int, int], layers: Iterable[str] = CONTENT_LAYERS + STYLE_LAYERS, batch: int = 1) -> float:
+    """FLOPs of one loss evaluation: convolution forward + backward to the input (weights frozen)."""
+    fwd = sum(2 * ci * co * 9 * h * w for _, ci, co, h, w in conv_shapes(size_hw, layers))
+    return 2.0 * fwd * batch
+
+
+def activation_bytes(size_hw: tuple[int, int], layers: Iterable[str], batch: int = 1, dtype_bytes: int = 4) -> int:
+    """Bytes autograd keeps for the backward pass: every conv output, ReLU output and pool output."""
+    total = 3 * size_hw[0] * size_hw[1]  # the preprocessed input
+    for _, _, co, h, w in conv_shapes(size_hw, layers):
+        total += 2 * co * h * w  # conv output and its ReLU
+    layers = list(layers)
+    last = max((_response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
+    h, w = size_hw
+    for name in LAYER_NAMES[: last + 1]:
+        if name.startswith("pool"):
+            h, w = h // 2, w // 2
+            total += _CHANNELS[int(name[4]) - 1] * h * w
+    return int(total * batch * dtype_bytes)
+
+
+def default_gflops(device: str | torch.device) -> float:
+    """The throughput constant for a device (CPU: per-thread figure × torch's thread count)."""
+    kind = torch.device(device).type
+    if kind == "cpu":
+        return THROUGHPUT_GFLOPS["cpu_per_thread"] * max(1, torch.get_num_threads())
+    return THROUGHPUT_GFLOPS.get(kind, THROUGHPUT_GFLOPS["cuda"])
+
+
+def estimate(
+    size_hw: tuple[int, int],
+    layers: Sequence[str] = CONTENT_LAYERS + STYLE_LAYERS,
+    device: str | torch.device = "cpu",
+    steps: int = 300,
+    *,
+    batch: int = 1,
+    history_size: int = 100,
+    gflops: float | None = None,
+) -> Estimate:
+    """Estimate time and memory of a synthesis of size ``size_hw`` (H, W) using ``layers``.
+
+    Args:
+        size_hw: output (H, W) in pixels.
+        layers: every content and style layer used (the network runs to the deepest).
+        device: "cpu", "cuda", … (picks the throughput constant).
+        steps: loss evaluations.
+        batch: images synthesised together.
+        history_size: L-BFGS memory (2 image-sized tensors per remembered step).
+        gflops: measured throughput to use instead of the built-in constant.
+
+    Returns:
+        An :class:`Estimate`. Expect ±2× on CPUs other than the one the constant came from.
+    """
+    layers = list(layers)
+    flops = step_flops(size_hw, layers, batch)
+    rate = (gflops or default_gflops(device)) * 1e9
+    per_step = flops / rate
+    weights = 4 * sum(ci * co * 9 + co for _, ci, co, _, _ in conv_shapes(size_hw, layers))
+    image = 4 * 3 * size_hw[0] * size_hw[1] * batch
+    # activations + their gradients in the backward pass (≈ one more layer's worth at a time, but
+    # the allocator keeps about half again), weights, L-BFGS history and a few image copies.
+    act = activation_bytes(size_hw, layers, batch)
+    peak = int(1.5 * act + weights + image * (2 * history_size + 6))
+    return Estimate(
+        seconds_per_step=per_step,
+        total_seconds=per_step * steps,
+        peak_memory_bytes=peak,
+        gflop_per_step=flops / 1e9,
+        device=torch.device(device).type,
+        size_hw=(int(size_hw[0]), int(size_hw[1])),
+        steps=int(steps),
+    )
+
+
+def suggest_size(size_hw: tuple[int, int], layers: Sequence[str], device: str | torch.device, steps: int,
+                 budget_seconds: float = WARN_SECONDS) -> int:
+    """The largest long side (a multiple of 64, at least 64) whose run fits in ``budget_seconds``."""
+    h, w = size_hw
+    long_side = max(h, w)
+    size = (long_side // 64) * 64
+    while size > 64:
+        scale = size / long_side
+        if estimate((max(1, round(h * scale)), max(1, round(w * scale))), layers, device, steps).total_seconds <= budget_seconds:
+            break
+        size -= 64
+    return max(64, size)
+
+
+def warning_message(size_hw: tuple[int, int], layers: Sequence[str], device: str | torch.device, steps: int,
+                    batch: int = 1, threshold: float = WARN_SECONDS) -> str | None:
+    """A one-line warning when the run is estimated to exceed ``threshold`` seconds, else None.
+
+    ``NST_EDU_NO_ESTIMATE=1`` silences it.
+    """
+    if os.environ.get("NST_EDU_NO_ESTIMATE", "").strip() not in ("", "0"):
+        return None
+    est = estimate(size_hw, layers, device, steps, batch=batch)
+    if est.total_seconds <= threshold:
+        return None
+    hint = suggest_size(size_hw, layers, device, steps)
+    tip = f": try size={hint}" if hint < max(size_hw) else ""
+    return f"{est.describe()}{tip} (or fewer steps, or multiscale_synthesize)"

@@ -1,0 +1,181 @@
+"""End to end: notebook 06 in a real JupyterLab, in headless Chromium, driven by Playwright.
+
+It checks what the unit tests cannot: that the widgets render (the JupyterLab widget manager is
+installed and matches ipywidgets), that pressing the explorer's Run button in the page reaches the
+kernel, and that updates made by the background thread come back to the page. It leaves a
+screenshot in build/explorer.png. Run it with ``make test-browser``; it is skipped, with the
+reason, when /usr/bin/chromium, Playwright or the image mirror is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = "06_interactive_explorer.ipynb"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOT = REPO / "build" / "explorer.png"
+
+pytestmark = pytest.mark.browser
+
+
+def _mirror() -> str | None:
+    configured = os.environ.get("NST_EDU_MIRROR")
+    if configured:
+        return configured
+    beside = REPO.parent / "shared" / "images"
+    return str(beside) if beside.is_dir() else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_settings(folder: Path) -> None:
+    """JupyterLab user settings for a quiet, deterministic page: every cell attached to the DOM
+    (no virtual scrolling hiding the widgets), no news or update toasts."""
+    for plugin, settings in {
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }.items():
+        path = folder / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings), encoding="utf-8")
+
+
+def _wait_for_server(proc: subprocess.Popen, url: str, log: Path, timeout: float = 180.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (it and the kernels it started), then SIGKILL if needed."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # stragglers of our own group only
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path):
+    """A JupyterLab server on a free port with a random token, serving a copy of notebook 06."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install -e '.[browser]'")
+    mirror = _mirror()
+    if mirror is None:
+        pytest.skip("no image mirror: set NST_EDU_MIRROR to the folder of catalogue images (../shared/images)")
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)
+    _write_settings(tmp_path / "lab-settings")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, NST_EDU_QUICK="1", NST_EDU_MIRROR=mirror, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    log = tmp_path / "jupyterlab.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+            + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),  # CI containers run as root
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_server(proc, f"{base}/api/status?token={token}", log)
+        yield base, token, log
+    finally:
+        _stop_server(proc)
+
+
+def test_explorer_renders_and_runs_in_jupyterlab(jupyterlab) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, token, log = jupyterlab
+    console_errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
+            page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+            # JupyterLab 4.6 asks which kernel to start: accept the notebook's own (Python 3).
+            select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
+            try:
+                select.wait_for(timeout=30_000)
+                select.click()
+            except Exception:
+                pass  # no dialog: the kernel started by itself
+            page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)
+
+            # Menu Run → Run All Cells, as a student would.
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+            done = page.locator(".jp-OutputArea-output", has_text="All explorer checks passed.")
+            try:
+                done.wait_for(timeout=480_000)
+            except Exception:
+                page.screenshot(path=str(SCREENSHOT.with_name("explorer_failure.png")), full_page=True)
+                raise
+
+            # The widgets rendered as widgets, not as their text fallback.
+            explorer = page.locator(".nst-explorer")
+            explorer.wait_for(timeout=60_000)
+            assert page.locator(".jupyter-widgets").count() > 10
+            assert page.locator(".widget-button").count() >= 3
+            assert page.locator("img.nst-ratio-image").count() == 1
+            body = page.locator("body").inner_text()
+            assert "Loading widget" not in body and "Error displaying widget" not in body
+            assert "Error:" not in page.locator(".nst-status").inner_text()
+
+            # Press Run in the page: the background thread's previews reach the browser.
+            preview = page.locator("img.nst-preview")
+            before = preview.get_attribute("src")
+            page.locator("button.nst-run").click()
+            page.locator(".nst-status", has_text="Done").wait_for(timeout=240_000)
+            after = preview.get_attribute("src")
+            assert after and after != before
+            assert page.locator("button.nst-run").is_enabled()
+            assert page.locator("button.nst-stop").is_disabled()
+
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            explorer.scroll_into_view_if_needed()
+            explorer.screenshot(path=str(SCREENSHOT))
+            page.screenshot(path=str(SCREENSHOT.with_name("explorer_page.png")))
+        finally:
+            browser.close()
+    widget_errors = [e for e in console_errors if "widget" in e.lower()]
+    assert not widget_errors, widget_errors

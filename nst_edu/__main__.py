@@ -44,7 +44,7 @@ def _positive(name: str, value: float) -> None:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from nst_edu.images import load_image, match_size, save_image
+    from nst_edu.images import load_image, match_pixel_count, save_image
     from nst_edu.optimize import synthesize
 
     for name in ("ratio", "size", "steps"):
@@ -52,8 +52,8 @@ def _transfer(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in ("", ".png"):
         raise NstEduError(f"output {args.output!r} must be a .png file: change the -o name")
     content_image = load_image(args.content, size=args.size)
-    # The style image at the same size as the photo, so both have comparable M_l (eq. 4).
-    style_image = match_size(load_image(args.style, size=args.size), content_image)
+    # The artwork at about the photo's pixel count, so both have comparable M_l (eq. 4).
+    style_image = match_pixel_count(load_image(args.style), content_image)
     result = synthesize(
         content_image, style_image, alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
         init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed,

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from nst_edu.vgg import _BLOCKS, _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
+from nst_edu.vgg import _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
 
 #: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
 #: CPU: ~100-170 GFLOP/s per thread measured on an AMD EPYC (AVX-512) with torch 2.14 (oneDNN);

@@ -9,7 +9,6 @@ and full mode run the same code.
 """
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -43,11 +42,7 @@ def feature_model(layers: Sequence[str] = STYLE_LAYERS + CONTENT_LAYERS, **kwarg
 
 def load_style(name_or_image: str | Tensor, content_image: Tensor) -> Tensor:
     """The artwork resized, aspect kept, to about as many pixels as the photo (equal M_l as in eq. 4)."""
-    style = images.load_image(name_or_image)
-    h, w = content_image.shape[-2:]
-    sh, sw = style.shape[-2:]
-    scale = math.sqrt(h * w / (sh * sw))
-    return images.match_size(style, (max(1, round(sh * scale)), max(1, round(sw * scale))))
+    return images.match_pixel_count(images.load_image(name_or_image), content_image)
 
 
 def cumulative_subsets(layers: Sequence[str] = STYLE_LAYERS) -> list[tuple[str, ...]]:

@@ -238,6 +238,18 @@ def match_size(image: torch.Tensor, reference: torch.Tensor | tuple[int, int]) -
     return _resize_to(image, int(height), int(width))
 
 
+def match_pixel_count(image: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Resize ``image``, keeping its aspect ratio, to about as many pixels as ``reference``.
+
+    This is how a style image is prepared: eq. (4) divides by the *generated* image's M_l², so the
+    artwork's Gram matrices A^l are only comparable when both images have about the same M_l.
+    """
+    h, w = reference.shape[-2:]
+    sh, sw = image.shape[-2:]
+    scale = math.sqrt(h * w / (sh * sw))
+    return _resize_to(image, max(1, round(sh * scale)), max(1, round(sw * scale)))
+
+
 def _resize_to(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
     if (height, width) == tuple(image.shape[-2:]):
         return image.clone()
@@ -286,6 +298,10 @@ def save_image(image: torch.Tensor | Image.Image, path: str | os.PathLike) -> Pa
     try:
         with os.fdopen(fd, "wb") as fh:
             pil.save(fh, format="PNG")
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, path)
     finally:
         Path(tmp_name).unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from torch import Tensor
 
 from nst_edu import catalog, config
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image, save_image
+from nst_edu.images import load_image, match_pixel_count, save_image
 from nst_edu.optimize import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Weights, paper_name
 from nst_edu.widgets_viewers import (DEFAULT_RATIOS, Displayable, FeatureMapBrowser, GramViewer, RatioExplorer,
@@ -306,13 +306,13 @@ class StyleTransferExplorer(Displayable):
     def _work(self, job: dict) -> None:
         try:
             content = load_image(job["content"], job["size"])
-            style = load_image(job["style"], job["size"])
+            style = match_pixel_count(load_image(job["style"]), content)  # equal M_l, eq. (4)
             every = self.callback_every or max(1, min(10, job["steps"] // 10))
             result = synthesize(
                 content, style, content_layers=job["c_layers"], style_layers=job["s_layers"], alpha=1.0,
                 beta=1.0 / job["ratio"], init=job["init"], steps=job["steps"], seed=self.seed, weights=self.weights,
                 pooling=job["pooling"], device=self.device, callback=self._on_step, callback_every=every,
-                stop_event=self._stop_event, progress=False)
+                stop_event=self._stop_event, progress=False, warn_slow=False)
             self._result = result
             finished = result.stop_reason == "finished"
             self._show(result.image if finished else result.best_image)

@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nst_edu.errors import CatalogError
+from nst_edu.files import atomic_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = REPO_ROOT / "data" / "catalog.json"
@@ -188,13 +188,10 @@ def _download(source: str, dest: Path, sha256: str, timeout: float) -> None:
         _ChecksumMismatch: If the bytes do not match ``sha256``.
         OSError: If the source cannot be read (URLError and timeouts are OSErrors).
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder as dest so os.replace is an atomic rename, not a cross-device copy.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    # atomic_path also cleans up on KeyboardInterrupt: a half-written image must never look cached.
+    with atomic_path(dest, suffix=".part") as tmp:
         digest, total = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out, _open_source(source, timeout) as stream:
+        with tmp.open("wb") as out, _open_source(source, timeout) as stream:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 total += len(chunk)
                 if total > MAX_DOWNLOAD_BYTES:
@@ -203,10 +200,6 @@ def _download(source: str, dest: Path, sha256: str, timeout: float) -> None:
                 out.write(chunk)
         if digest.hexdigest() != sha256:
             raise _ChecksumMismatch(digest.hexdigest())
-        os.replace(tmp, dest)
-    finally:
-        # Also runs on KeyboardInterrupt: a half-written image must never look cached.
-        tmp.unlink(missing_ok=True)
 
 
 def fetch(

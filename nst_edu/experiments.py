@@ -9,8 +9,6 @@ and full mode run the same code.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -21,6 +19,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from nst_edu import images, losses
+from nst_edu.files import atomic_path
 from nst_edu.optimize import SynthesisResult, compute_targets, initial_image, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
@@ -256,26 +255,22 @@ def style_layer_losses(model: VGG19Features, image: Tensor, style_image: Tensor,
 
 # --------------------------------------------------------------------------- command line
 def _save_fig(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
 def render_figures(
     figures: Sequence[str], size: int | None = None, steps: int | None = None,
-    out_dir: Path = Path("figures"), progress: bool = True, seed: int = 0,
+    out_dir: Path = Path("figures"), progress: bool = True, seed: int = 0, ratio_scale: float = 1.0,
 ) -> list[Path]:
     """Compute figures "1", "2", "3" (or "all") and save them as ``figure{N}.png`` in ``out_dir``.
 
     Args:
         figures: any of "1", "2", "3", "all". size: long side in pixels (default 256, quick 48).
         steps: loss evaluations per synthesis (default 300, quick 8). progress: a tqdm bar.
+        ratio_scale: multiplies every α/β of Figs. 2 and 3 (default 1: the paper's values). With our
+            network the paper's look appears at about 1e-2 … 1e-3 times its ratios (notebook 03).
 
     Returns:
         The paths written.
@@ -303,12 +298,14 @@ def render_figures(
                 st = style_reconstructions(style_image, steps=steps, seed=seed, model=model, tick=bar.update)
                 fig = draw_figure1(c, st)
             elif f == "2":
-                fig = draw_figure2(content_image, figure2(content_image, steps=steps, seed=seed, model=model,
-                                                          tick=bar.update))
+                styles = [(name, ratio * ratio_scale) for name, ratio in FIGURE2_STYLES]
+                results2 = figure2(content_image, styles, steps=steps, seed=seed, model=model, tick=bar.update)
+                fig = draw_figure2(content_image, results2, dict(styles))
             else:
                 style_image = load_style("composition_vii", content_image)
-                fig = draw_figure3(figure3(content_image, style_image, steps=steps, seed=seed, model=model,
-                                           tick=bar.update))
+                ratios = [ratio * ratio_scale for ratio in FIGURE3_RATIOS]
+                fig = draw_figure3(figure3(content_image, style_image, ratios, steps=steps, seed=seed,
+                                           model=model, tick=bar.update))
             paths.append(_save_fig(fig, out_dir / f"figure{f}.png"))
     finally:
         bar.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst_edu import catalog
 from nst_edu.errors import CatalogError, ImageError
+from nst_edu.files import atomic_path
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
 MAX_PIXELS = 100_000_000
@@ -292,19 +292,8 @@ def save_image(image: torch.Tensor | Image.Image, path: str | os.PathLike) -> Pa
     if path.suffix.lower() != ".png":
         raise ImageError(f"save_image writes PNG, not {path.suffix!r}; use a .png path")
     pil = image if isinstance(image, Image.Image) else to_pil(image)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder so os.replace is atomic: readers see the old file or the whole new one.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pil.save(fh, format="PNG")
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        pil.save(tmp, format="PNG")
     return path
 
 

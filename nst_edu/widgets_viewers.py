@@ -18,7 +18,15 @@ from nst_edu import losses
 from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, to_pil
 from nst_edu.optimize import SynthesisResult, synthesize
-from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Pooling, VGG19Features, Weights, vgg19
+from nst_edu.vgg import (
+    CONTENT_LAYERS,
+    CONV_LAYERS,
+    STYLE_LAYERS,
+    Pooling,
+    VGG19Features,
+    Weights,
+    vgg19,
+)
 
 #: α/β values of the pre-computed grid (Fig. 3 of the paper spans 1e-5 … 1e-2).
 DEFAULT_RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2)

@@ -94,7 +94,7 @@ def test_torchvision_weights_from_a_fake_hub_cache(tmp_path, monkeypatch):
              for n in vgg.CONV_LAYERS for k in ("weight", "bias")}
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     torch.save(state, tmp_path / "hub" / "checkpoints" / vgg.TORCHVISION_FILE)
-    vgg._conv_weights.cache_clear()
+    vgg.conv_weights.cache_clear()
     try:
         model = vgg.vgg19(weights="torchvision", layers=["conv5_4"])
         assert torch.equal(model.layers.conv3_2.weight, state["features.12.weight"])
@@ -103,7 +103,7 @@ def test_torchvision_weights_from_a_fake_hub_cache(tmp_path, monkeypatch):
         std = torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
         assert torch.allclose(model.preprocess(image), (image - mean) / std)
     finally:
-        vgg._conv_weights.cache_clear()
+        vgg.conv_weights.cache_clear()
 
 
 def test_torchvision_weights_offline_error_names_the_fix(tmp_path, monkeypatch):
@@ -113,10 +113,10 @@ def test_torchvision_weights_offline_error_names_the_fix(tmp_path, monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
-    vgg._conv_weights.cache_clear()
+    vgg.conv_weights.cache_clear()
     with pytest.raises(NstEduError, match="weights='caffe'"):
         vgg.vgg19(weights="torchvision")
-    vgg._conv_weights.cache_clear()
+    vgg.conv_weights.cache_clear()
 
 
 def test_normalize_needs_caffe_weights():

@@ -1,0 +1,35 @@
+"""Atomic file writing: readers see the old file or the whole new one, never half of one."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    The temporary file lives in the same folder, so the final ``os.replace`` is an atomic rename
+    rather than a copy. It is removed on any failure, KeyboardInterrupt included. The result gets
+    the permissions a plain ``open()`` would give (``mkstemp`` alone makes it private).
+
+    Example:
+        >>> with atomic_path("out.png") as tmp:   # doctest: +SKIP
+        ...     image.save(tmp, format="PNG")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

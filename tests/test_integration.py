@@ -3,7 +3,7 @@ import pytest
 
 from nst_edu import catalog
 from nst_edu.errors import CatalogError
-from nst_edu.images import load_image, match_size
+from nst_edu.images import load_image, match_pixel_count
 from nst_edu.optimize import synthesize
 
 
@@ -11,7 +11,7 @@ from nst_edu.optimize import synthesize
 def pair():
     try:
         content = load_image("tubingen", size=64)
-        style = match_size(load_image("starry_night", size=64), content)
+        style = match_pixel_count(load_image("starry_night"), content)
     except CatalogError as exc:
         pytest.skip(f"catalogue images unavailable ({exc}); set NST_EDU_MIRROR=../shared/images")
     return content, style
@@ -19,11 +19,21 @@ def pair():
 
 @pytest.mark.slow
 def test_style_transfer_lowers_content_and_style_losses(pair):
-    r = synthesize(*pair, alpha=1.0, beta=1e4, steps=60, progress=False, device="cpu")
+    # α/β = 1e-5: on our network, at this size, the two terms are comparable (see notebook 03).
+    r = synthesize(*pair, alpha=1.0, beta=1e5, steps=60, progress=False, device="cpu", warn_slow=False)
     h = r.history
-    assert h.content[-1] < h.content[0] / 10
-    assert h.style[-1] < h.style[0] / 5
-    assert r.best_loss < h.total[0] / 10
+    assert h.content[-1] < h.content[0] / 2.5
+    assert h.style[-1] < h.style[0] / 4
+    assert r.best_loss < h.total[0] / 3
+
+
+@pytest.mark.slow
+def test_each_representation_alone_is_matched_closely(pair):
+    content, style = pair
+    c = synthesize(content, None, steps=60, progress=False, device="cpu", warn_slow=False).history
+    s = synthesize(None, style, steps=60, progress=False, device="cpu", warn_slow=False).history
+    assert c.content[-1] < c.content[0] / 10
+    assert s.style[-1] < s.style[0] / 10
 
 
 def test_catalogue_names_used_here_exist():

@@ -49,3 +49,10 @@ def test_ci_runs_make_test_with_the_mirror():
     for target in ("setup:", "lab:", "test:"):
         assert re.search(rf"^{target}", make, re.M)
     assert "-c constraints.txt" in make and "NST_EDU_QUICK=1" in make
+
+
+def test_only_the_widgets_package_imports_ipywidgets():
+    offenders = [p.relative_to(ROOT) for p in (ROOT / "nst_edu").rglob("*.py")
+                 if "widgets" not in p.relative_to(ROOT / "nst_edu").parts
+                 and re.search(r"^\s*(import|from) ipywidgets", p.read_text(), re.M)]
+    assert offenders == []

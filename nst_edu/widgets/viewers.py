@@ -1,6 +1,6 @@
 """Read-only widgets: a feature-map browser, a Gram-matrix viewer and a pre-computed α/β slider.
 
-Part of :mod:`nst_edu.widgets` (import them from there); the explorer lives in ``widgets.py``.
+Part of :mod:`nst_edu.widgets` (import them from there); the explorer lives in its ``__init__``.
 Every viewer computes what it shows up front or caches it, so moving a slider is instant.
 """
 from __future__ import annotations

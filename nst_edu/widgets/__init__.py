@@ -1,4 +1,4 @@
-"""Interactive widgets for the notebooks (the only place, with ``widgets_viewers``, that uses ipywidgets).
+"""Interactive widgets for the notebooks: this package is the only place that imports ipywidgets.
 
 * :class:`StyleTransferExplorer`: pick a photograph and an artwork, α/β, layers, size, steps, init
   and pooling; Run starts :func:`~nst_edu.optimize.synthesize` in a background thread, so the kernel
@@ -28,7 +28,7 @@ from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
 from nst_edu.optimize import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Weights, paper_name
-from nst_edu.widgets_viewers import (
+from nst_edu.widgets.viewers import (
     DEFAULT_RATIOS,
     Displayable,
     FeatureMapBrowser,

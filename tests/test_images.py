@@ -283,3 +283,13 @@ def test_show_images_grid() -> None:
     assert [ax.get_title() for ax in single.get_axes()] == ["x"]
     with pytest.raises(ImageError, match="give one title per image"):
         show_images([torch.rand(1, 3, 2, 2)], ["a", "b"])
+
+
+def test_saved_png_gets_the_permissions_a_plain_open_would(tmp_path):
+    # mkstemp alone would leave the file private (0600); a user's PNG should be readable like any other.
+    old = os.umask(0o022)
+    try:
+        path = images.save_image(torch.rand(1, 3, 4, 4), tmp_path / "out.png")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

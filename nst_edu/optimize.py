@@ -186,6 +186,7 @@ def synthesize(
     channels_last: bool = True,
     autocast: bool = False,
     warn_slow: bool = True,
+    extra_loss: Callable[[Tensor], Tensor] | None = None,
 ) -> SynthesisResult:
     """Synthesise an image matching a content target, a style target, or both (eq. 7).
 
@@ -211,6 +212,8 @@ def synthesize(
         channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
             cuDNN kernels). autocast: run the network in bfloat16 (CUDA, or CPUs with AMX);
             responses are cast back and every loss is computed in float32.
+        extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
+            notebook 05); it counts in ``history.total``, not in content or style.
         warn_slow: warn with a one-line estimate (:mod:`nst_edu.estimate`) when the run is
             estimated to take more than a minute.
 
@@ -291,6 +294,8 @@ def synthesize(
         opt.zero_grad(set_to_none=True)
         l_content, l_style, e = _losses(model, x, P, A, w, c_layers, s_layers, channels_last, amp)
         loss = (a_t * l_content).sum() + (b_t * l_style).sum()
+        if extra_loss is not None:
+            loss = loss + extra_loss(x)
         # One device→host transfer per step (not one per number): cheap on CPU, a sync on CUDA.
         values = torch.stack([loss.detach(), l_content.sum().detach(), l_style.sum().detach()]
                              + [e[n].sum().detach() for n in s_layers]).tolist()

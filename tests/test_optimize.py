@@ -117,3 +117,15 @@ def test_bad_arguments_raise_one_line_errors(model, images, kwargs, match):
     style = images[1] if kwargs.pop("style", False) else None
     with pytest.raises(NstEduError, match=match):
         run(model, content, style, **kwargs)
+
+
+def test_extra_loss_joins_eq7_and_is_minimised(model, images):
+    def tv(x):
+        return (x[..., 1:, :] - x[..., :-1, :]).abs().sum() + (x[..., 1:] - x[..., :-1]).abs().sum()
+
+    plain = run(model, *images, steps=12)
+    smooth = run(model, *images, steps=12, extra_loss=lambda x: 1e4 * tv(x))
+    assert float(tv(smooth.image)) < 0.5 * float(tv(plain.image))
+    # the extra term is part of the total, not of the content or style history
+    assert smooth.history.total[0] > plain.history.total[0]
+    assert smooth.history.content[0] == plain.history.content[0]

@@ -52,11 +52,6 @@ def heatmap_png(values: np.ndarray, min_side: int = 256, cmap: str = "viridis") 
     return png_bytes(torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float(), min_side)
 
 
-def as_image(source: Tensor | str, size: int | None = None) -> Tensor:
-    """A tensor, catalogue name or path → (1, 3, H, W) in [0, 1] with long side ``size``."""
-    return load_image(source, size)
-
-
 class Displayable:
     """Jupyter shows the object as its ``widget`` (the root box)."""
 
@@ -66,7 +61,20 @@ class Displayable:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-class FeatureMapBrowser(Displayable):
+class _LayerViewer(Displayable):
+    """What the two viewers share: one image, one network, a layer dropdown, a per-layer cache."""
+
+    def __init__(self, image: Tensor | str, size: int | None, layers: Sequence[str], model: VGG19Features | None,
+                 weights: Weights, pooling: Pooling, display_size: int) -> None:
+        self.image = load_image(image, size)
+        self.model = model or vgg19(weights=weights, pooling=pooling, layers=layers)
+        self._cache: dict[str, Tensor] = {}
+        self._display = display_size
+        self.layer = widgets.Dropdown(options=list(layers), value=list(layers)[0], description="layer")
+        self.info = widgets.Label()
+
+
+class FeatureMapBrowser(_LayerViewer):
     """Pick a layer and a channel; see that filter's response map F^l_i next to the input image.
 
     Args:
@@ -78,15 +86,10 @@ class FeatureMapBrowser(Displayable):
     def __init__(self, image: Tensor | str, *, size: int | None = 128, layers: Sequence[str] = CONV_LAYERS,
                  model: VGG19Features | None = None, weights: Weights = "caffe", pooling: Pooling = "avg",
                  display_size: int = 192) -> None:
-        self.image = as_image(image, size)
-        self.model = model or vgg19(weights=weights, pooling=pooling, layers=layers)
-        self._cache: dict[str, Tensor] = {}
-        self._display = display_size
-        self.layer = widgets.Dropdown(options=list(layers), value=list(layers)[0], description="layer")
+        super().__init__(image, size, layers, model, weights, pooling, display_size)
         self.channel = widgets.IntSlider(0, min=0, max=0, description="channel", continuous_update=True)
         self.input_view = widgets.Image(value=png_bytes(self.image, display_size), format="png")
         self.map_view = widgets.Image(format="png")
-        self.info = widgets.Label()
         self.layer.observe(lambda _: self._layer_changed(), "value")
         self.channel.observe(lambda _: self._draw(), "value")
         self._layer_changed()
@@ -114,20 +117,15 @@ class FeatureMapBrowser(Displayable):
                            f"{fmap.shape[0]}×{fmap.shape[1]} map, mean {fmap.mean():.3g}, max {fmap.max():.3g}")
 
 
-class GramViewer(Displayable):
+class GramViewer(_LayerViewer):
     """Pick a layer; see its Gram matrix G^l (eq. 3), N_l × N_l, as a heat map (log scale by default)."""
 
     def __init__(self, image: Tensor | str, *, size: int | None = 128, layers: Sequence[str] = CONV_LAYERS,
                  model: VGG19Features | None = None, weights: Weights = "caffe", pooling: Pooling = "avg",
                  display_size: int = 256) -> None:
-        self.image = as_image(image, size)
-        self.model = model or vgg19(weights=weights, pooling=pooling, layers=layers)
-        self._cache: dict[str, Tensor] = {}
-        self._display = display_size
-        self.layer = widgets.Dropdown(options=list(layers), value=list(layers)[0], description="layer")
+        super().__init__(image, size, layers, model, weights, pooling, display_size)
         self.scale = widgets.ToggleButtons(options=["log", "linear"], value="log", description="scale")
         self.heatmap = widgets.Image(format="png")
-        self.info = widgets.Label()
         self.layer.observe(lambda _: self._draw(), "value")
         self.scale.observe(lambda _: self._draw(), "value")
         self._draw()
@@ -195,7 +193,7 @@ def ratio_grid(content: Tensor | str, style: Tensor | str, ratios: Sequence[floa
     """
     if not ratios or any(float(r) <= 0 for r in ratios):
         raise NstEduError(f"ratios must be positive numbers such as 1e-3, got {list(ratios)!r}")
-    c, s = as_image(content, size), as_image(style, size)
+    c, s = load_image(content, size), load_image(style, size)
     if model is None:
         layers = list(kwargs.get("content_layers", CONTENT_LAYERS)) + list(kwargs.get("style_layers", STYLE_LAYERS))
         model = vgg19(weights=weights, pooling=pooling, layers=layers)

@@ -25,9 +25,9 @@ import torch
 from nst_edu.vgg import _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
 
 #: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
-#: CPU: ~100-170 GFLOP/s per thread measured on an AMD EPYC (AVX-512) with torch 2.14 (oneDNN);
+#: CPU: ~150 GFLOP/s per thread (benchmarks/README.md: 291-323 GFLOP/s on 2 threads, AMD EPYC, torch 2.14);
 #: CUDA: a conservative figure for a recent data-centre GPU in float32 (TF32 off).
-THROUGHPUT_GFLOPS = {"cpu_per_thread": 100.0, "cuda": 15_000.0, "mps": 2_000.0}
+THROUGHPUT_GFLOPS = {"cpu_per_thread": 150.0, "cuda": 15_000.0, "mps": 2_000.0}
 
 #: Warn before runs estimated to take longer than this (seconds).
 WARN_SECONDS = 60.0

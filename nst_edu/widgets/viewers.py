@@ -16,7 +16,7 @@ from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image, to_pil
+from nst_edu.images import load_image, match_pixel_count, to_pil
 from nst_edu.optimize import SynthesisResult, synthesize
 from nst_edu.vgg import (
     CONTENT_LAYERS,
@@ -193,7 +193,8 @@ def ratio_grid(content: Tensor | str, style: Tensor | str, ratios: Sequence[floa
     """
     if not ratios or any(float(r) <= 0 for r in ratios):
         raise NstEduError(f"ratios must be positive numbers such as 1e-3, got {list(ratios)!r}")
-    c, s = load_image(content, size), load_image(style, size)
+    c = load_image(content, size)
+    s = match_pixel_count(load_image(style), c)  # equal M_l for eq. (4), as everywhere else
     if model is None:
         layers = list(kwargs.get("content_layers", CONTENT_LAYERS)) + list(kwargs.get("style_layers", STYLE_LAYERS))
         model = vgg19(weights=weights, pooling=pooling, layers=layers)

@@ -4,6 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+# Beside ../shared (CI, a developer's checkout) the catalogue reads its images there, not the network.
+ifneq ($(wildcard ../shared/images),)
+export NST_EDU_MIRROR ?= $(abspath ../shared/images)
+endif
+
 .PHONY: setup lab test test-unit test-notebooks test-browser figures assignments benchmarks clean
 
 setup: $(STAMP)

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from nst_edu import estimate as _estimate
 from nst_edu import losses
 from nst_edu.errors import NstEduError
+from nst_edu.lbfgs import lbfgs
 from nst_edu.vgg import (
     CONTENT_LAYERS,
     STYLE_LAYERS,
@@ -271,12 +272,7 @@ def synthesize(
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(autocast))
 
     if optimizer == "lbfgs":
-        # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`), with
-        # tolerances off so it does the steps it was asked for.
-        opt: torch.optim.Optimizer = torch.optim.LBFGS(
-            [x], lr=lr or 1.0, max_iter=steps, max_eval=steps + 25, history_size=history_size,
-            tolerance_grad=-1.0, tolerance_change=-1.0, line_search_fn=line_search,
-        )
+        opt = None  # nst_edu.lbfgs below: torch.optim's would import torch._dynamo (≈1.3 s at startup)
     elif optimizer == "adam":
         opt = torch.optim.Adam([x], lr=lr or 0.02)
     else:
@@ -291,7 +287,7 @@ def synthesize(
             raise _Stop("stopped")
         if len(hist) >= steps:
             raise _Stop("finished")
-        opt.zero_grad(set_to_none=True)
+        x.grad = None
         l_content, l_style, e = _losses(model, x, P, A, w, c_layers, s_layers, channels_last, amp)
         loss = (a_t * l_content).sum() + (b_t * l_style).sum()
         if extra_loss is not None:
@@ -325,8 +321,11 @@ def synthesize(
     reason, interrupted = "finished", False
     start = time.perf_counter()
     try:
-        if optimizer == "lbfgs":
-            opt.step(closure)
+        if opt is None:
+            # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`),
+            # with tolerances off so it does the steps it was asked for.
+            lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=lr or 1.0, history_size=history_size,
+                  line_search=line_search, tolerance_grad=-1.0, tolerance_change=-1.0)
         else:
             while len(hist) < steps:
                 opt.step(closure)

@@ -38,20 +38,56 @@ def machine() -> dict:
 
 
 def conv_peak_gflops(repeats: int = 5) -> float:
-    """Best-of-``repeats`` GFLOP/s of a large 3×3 convolution forward (256→256 channels, 64×64)."""
+    """Best-of-``repeats`` GFLOP/s of a large 3×3 convolution forward (256→256 channels, 64×64).
+
+    Measured in both memory formats (NCHW and channels_last) and the faster one kept: the
+    machine's peak, whichever layout reaches it.
+    """
     import torch
+
+    from nst_edu.allocator import keep_freed_memory
 
     conv = torch.nn.Conv2d(256, 256, 3, padding=1).requires_grad_(False)
     x = torch.randn(1, 256, 64, 64)
     flops = 2 * 256 * 256 * 9 * 64 * 64
     best = float("inf")
-    with torch.no_grad():
-        conv(x)
-        for _ in range(repeats):
-            t = time.perf_counter()
-            conv(x)
-            best = min(best, time.perf_counter() - t)
+    with torch.no_grad(), keep_freed_memory():
+        for fmt in (torch.contiguous_format, torch.channels_last):
+            c, xf = conv.to(memory_format=fmt), x.contiguous(memory_format=fmt)
+            c(xf)
+            for _ in range(repeats):
+                t = time.perf_counter()
+                c(xf)
+                best = min(best, time.perf_counter() - t)
     return flops / best / 1e9
+
+
+def sgemm_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Best-of-``repeats`` GFLOP/s of an n×n float32 matrix product (what Gram matrices run on)."""
+    import torch
+
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def memory_bandwidth_gbs(mbytes: int = 256, repeats: int = 5) -> float:
+    """Best-of-``repeats`` GB/s of copying a large float32 tensor (bytes read + bytes written)."""
+    import torch
+
+    src = torch.rand(mbytes * 2**20 // 4)
+    dst = torch.empty_like(src)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        dst.copy_(src)
+        best = min(best, time.perf_counter() - t)
+    return 2 * src.numel() * 4 / best / 1e9
 
 
 def peak_rss_mb() -> float:

@@ -29,9 +29,31 @@ def as_matrix(features: Tensor) -> Tensor:
     raise ValueError(f"expected responses of shape (N, M), (N, H, W) or (B, N, H, W), got {tuple(features.shape)}")
 
 
+class _Gram(torch.autograd.Function):
+    """G = F Fᵀ whose backward is one matrix product, ∂/∂F = (Ḡ + Ḡᵀ) F (Ḡ: the gradient of G).
+
+    Why: autograd's rule for ``F @ F.T`` treats the two factors as different matrices, two
+    products plus an addition of two F-sized gradients; the Gram matrices are the largest cost of
+    a step after the convolutions (``benchmarks/step_time.py``).
+    """
+
+    @staticmethod
+    def forward(ctx, Fm: Tensor) -> Tensor:  # noqa: ANN001
+        ctx.save_for_backward(Fm)
+        return Fm @ Fm.transpose(-1, -2)
+
+    @staticmethod
+    def backward(ctx, dG: Tensor) -> Tensor:  # noqa: ANN001
+        (Fm,) = ctx.saved_tensors
+        S = dG + dG.transpose(-1, -2)
+        if Fm.stride(-2) == 1:  # F is a view of channels-last responses: give the gradient that layout
+            return (Fm.transpose(-1, -2) @ S).transpose(-1, -2)
+        return S @ Fm
+
+
 def _gram(Fm: Tensor) -> Tensor:
     # Gram of matrices that are already (..., N, M): flattening twice would merge N into M.
-    return Fm @ Fm.transpose(-1, -2)
+    return _Gram.apply(Fm)
 
 
 def content_loss(F: Tensor, P: Tensor) -> Tensor:

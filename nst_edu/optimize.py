@@ -24,6 +24,8 @@ from tqdm.auto import tqdm
 
 from nst_edu import estimate as _estimate
 from nst_edu import losses
+from nst_edu.allocator import helps as helps_keep_freed
+from nst_edu.allocator import keep_freed_memory
 from nst_edu.errors import NstEduError
 from nst_edu.lbfgs import lbfgs
 from nst_edu.vgg import (
@@ -150,6 +152,8 @@ def _losses(
     B = x.shape[0]
 
     def per_image(fn: Callable[[Tensor, Tensor], Tensor], n: str, target: Tensor) -> Tensor:
+        if B == 1:  # no slicing: its backward would zero-fill and copy every response (~5 % of a step)
+            return fn(feats[n], target).reshape(1)
         return torch.stack([fn(feats[n][b : b + 1], target) for b in range(B)])
 
     l_content = sum((per_image(losses.content_loss, n, P[n]) for n in c_layers), x.new_zeros(B))
@@ -320,24 +324,28 @@ def synthesize(
 
     reason, interrupted = "finished", False
     start = time.perf_counter()
-    try:
-        if opt is None:
-            # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`),
-            # with tolerances off so it does the steps it was asked for.
-            lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=lr or 1.0, history_size=history_size,
-                  line_search=line_search, tolerance_grad=-1.0, tolerance_change=-1.0)
-        else:
-            while len(hist) < steps:
-                opt.step(closure)
-    except _Stop as stop:
-        reason = stop.reason
-        interrupted = reason == "stopped"
-        if reason not in ("stopped", "finished"):
-            warnings.warn(reason, RuntimeWarning, stacklevel=2)
-    except KeyboardInterrupt:
-        reason, interrupted = "interrupted", True
-    finally:
-        bar.close()
+    # CPU: responses above glibc's mmap limit stay in the heap for the next step instead of being
+    # page-faulted in again (conv1_x's 64 channels at full resolution are the largest).
+    largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * 4
+    with keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest)):
+        try:
+            if opt is None:
+                # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`),
+                # with tolerances off so it does the steps it was asked for.
+                lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=lr or 1.0, history_size=history_size,
+                      line_search=line_search, tolerance_grad=-1.0, tolerance_change=-1.0)
+            else:
+                while len(hist) < steps:
+                    opt.step(closure)
+        except _Stop as stop:
+            reason = stop.reason
+            interrupted = reason == "stopped"
+            if reason not in ("stopped", "finished"):
+                warnings.warn(reason, RuntimeWarning, stacklevel=2)
+        except KeyboardInterrupt:
+            reason, interrupted = "interrupted", True
+        finally:
+            bar.close()
     wall = time.perf_counter() - start
     return SynthesisResult(
         image=x.detach().clamp(0, 1).cpu(),

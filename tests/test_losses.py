@@ -93,3 +93,20 @@ def test_style_gradient_eq6_matches_autograd():
     hand = losses.style_layer_loss_grad(F.detach(), A)
     assert hand.shape == F.shape
     assert torch.allclose(auto, hand, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_gram_backward_matches_autograd_of_the_plain_product(fmt, batch):
+    """The Gram matrix's own backward ((Ḡ + Ḡᵀ) F, one product) equals autograd's F @ Fᵀ rule."""
+    torch.manual_seed(0)
+    F = torch.rand(batch, 8, 5, 6, dtype=torch.float64).contiguous(memory_format=fmt).requires_grad_(True)
+    W = torch.rand(batch, 8, 8, dtype=torch.float64)  # not symmetric: the rule must not assume it
+    (losses.gram_matrix(F) * W).sum().backward()
+    ours = F.grad.clone()
+    F.grad = None
+    Fm = F.flatten(-2)
+    ((Fm @ Fm.transpose(-1, -2)) * W).sum().backward()
+    assert torch.allclose(ours, F.grad, rtol=1e-12, atol=1e-12)
+    assert ours.is_contiguous(memory_format=fmt)  # no layout change for the layers below
+    assert torch.autograd.gradcheck(losses.gram_matrix, (F[:1].detach().requires_grad_(True),))

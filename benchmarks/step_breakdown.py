@@ -31,7 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
+import _common as C
 
 GROUPS = {
     "aten::mkldnn_convolution": "conv forward",
@@ -125,6 +125,7 @@ def main() -> None:
         print(f"{size} px ({w}×{h}): {r['wall_ms']:.1f} ms per step without the profiler, {total:.1f} ms with it")
         print(C.table(rows, ["group", "ms/step", "share", "GFLOP", "GFLOP/s", "ceiling", "of ceiling"]))
         achieved = conv_flop / (r["wall_ms"] / 1e3)
+        print(f"achieved: {achieved:.0f} GFLOP/s = {achieved / conv_peak:.0%} of the conv peak")
         bound_a = conv_flop / conv_peak + r["gram_gflop"] / sgemm_peak
         conv_s = (r["ms"].get("conv forward", 0.0) + r["ms"].get("conv input-gradient", 0.0)) / 1e3
         bound_b = conv_s + r["gram_gflop"] / conv_peak + r["relu_gb"] / bw

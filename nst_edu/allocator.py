@@ -16,8 +16,8 @@ import ctypes
 import ctypes.util
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 # mallopt(3) parameters and glibc's defaults.
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4

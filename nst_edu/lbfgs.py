@@ -14,13 +14,14 @@ strong Wolfe conditions (a few more evaluations when it has to backtrack).
 """
 from __future__ import annotations
 
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):  # noqa: ANN001, ANN202
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """Minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, within bounds."""
     xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
@@ -35,7 +36,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):  # noqa: ANN001, AN
     return min(max(min_pos, xmin_bound), xmax_bound)
 
 
-def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):  # noqa: ANN001, ANN202, C901
+def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
     """Step length t along d with sufficient decrease (c1) and a flat enough slope (c2).
 
     ``evaluate(t)`` returns (loss, flat gradient) at x + t·d. First bracket an interval that
@@ -106,7 +107,7 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
 
 
 @torch.no_grad()
-def lbfgs(  # noqa: C901
+def lbfgs(
     closure: Callable[[], float | Tensor],
     x: Tensor,
     *,
@@ -187,7 +188,7 @@ def lbfgs(  # noqa: C901
         if line_search == "strong_wolfe":
             x0 = x.clone()
 
-            def along(step: float) -> tuple[float, Tensor]:
+            def along(step: float, d: Tensor = d, x0: Tensor = x0) -> tuple[float, Tensor]:
                 x.add_(d.view_as(x), alpha=step)
                 f_g = evaluate()
                 x.copy_(x0)

@@ -134,5 +134,6 @@ def main() -> None:
             print(f"upper bound {name}: {t * 1e3:.1f} ms → {conv_flop / t / conv_peak:.1%} of the conv peak")
         print()
 
+
 if __name__ == "__main__":
     main()

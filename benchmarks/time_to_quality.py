@@ -147,8 +147,8 @@ def run_config(name: str, kw: dict, content, style, target: float, artist, max_s
 
 
 CONFIGS = {
-    "default (noise, strong-Wolfe, m=100)": {},
-    "history_size=20": {"history_size": 20},
+    "default (noise, strong-Wolfe, m=20)": {},
+    "history_size=100 (torch's default)": {"history_size": 100},
     "init=content": {"init": "content"},
     "coarse-to-fine 0.25/0.5/1": {"scales": (0.25, 0.5, 1.0), "steps_per_scale": None},
     "coarse-to-fine + content init": {"scales": (0.5, 1.0), "init": "content"},

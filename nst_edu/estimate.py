@@ -22,10 +22,12 @@ from typing import Iterable, Sequence
 
 import torch
 
+from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
 from nst_edu.vgg import _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
 
 #: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
-#: CPU: ~150 GFLOP/s per thread (benchmarks/README.md: 291-323 GFLOP/s on 2 threads, AMD EPYC, torch 2.14);
+#: CPU: ~150 GFLOP/s per thread, between this AVX-512 server (benchmarks/README.md: ~400 GFLOP/s on
+#: 2 threads, AMD EPYC, torch 2.14) and AVX2 laptops (about half per core), so it errs towards warning;
 #: CUDA: a conservative figure for a recent data-centre GPU in float32 (TF32 off).
 THROUGHPUT_GFLOPS = {"cpu_per_thread": 150.0, "cuda": 15_000.0, "mps": 2_000.0}
 
@@ -117,7 +119,7 @@ def estimate(
     steps: int = 300,
     *,
     batch: int = 1,
-    history_size: int = 100,
+    history_size: int = DEFAULT_HISTORY_SIZE,
     gflops: float | None = None,
 ) -> Estimate:
     """Estimate time and memory of a synthesis of size ``size_hw`` (H, W) using ``layers``.

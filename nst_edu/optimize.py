@@ -27,7 +27,7 @@ from nst_edu import losses
 from nst_edu.allocator import helps as helps_keep_freed
 from nst_edu.allocator import keep_freed_memory
 from nst_edu.errors import NstEduError
-from nst_edu.lbfgs import lbfgs
+from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE, lbfgs
 from nst_edu.vgg import (
     CONTENT_LAYERS,
     STYLE_LAYERS,
@@ -175,7 +175,7 @@ def synthesize(
     optimizer: Literal["lbfgs", "adam"] = "lbfgs",
     steps: int = 300,
     lr: float | None = None,
-    history_size: int = 100,
+    history_size: int = DEFAULT_HISTORY_SIZE,
     line_search: Literal["strong_wolfe"] | None = "strong_wolfe",
     seed: int | None = 0,
     size: tuple[int, int] | None = None,
@@ -203,7 +203,7 @@ def synthesize(
         alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2).
         init: "noise" (the paper's white noise), "content", or a (1, 3, H, W) image.
         optimizer: "lbfgs" (the paper) or "adam". lr: its step size (L-BFGS 1.0, Adam 0.02).
-        steps: number of loss evaluations. history_size: L-BFGS memory.
+        steps: number of loss evaluations. history_size: L-BFGS memory (pairs).
         line_search: L-BFGS line search. "strong_wolfe" (default) costs a few extra evaluations
             but never blows up; None is one evaluation per iteration but can diverge from noise.
         seed: makes noise, and so the whole CPU run, reproducible bit for bit.

@@ -45,13 +45,11 @@ def conv_peak_gflops(repeats: int = 5) -> float:
     """
     import torch
 
-    from nst_edu.allocator import keep_freed_memory
-
     conv = torch.nn.Conv2d(256, 256, 3, padding=1).requires_grad_(False)
     x = torch.randn(1, 256, 64, 64)
     flops = 2 * 256 * 256 * 9 * 64 * 64
     best = float("inf")
-    with torch.no_grad(), keep_freed_memory():
+    with torch.no_grad():
         for fmt in (torch.contiguous_format, torch.channels_last):
             c, xf = conv.to(memory_format=fmt), x.contiguous(memory_format=fmt)
             c(xf)

@@ -5,8 +5,10 @@ on ``free``. At 512 px a VGG-19 response is 50 MB, so every step allocated its r
 gradients afresh, and the kernel zeroed them page by page: ReLU and its backward, which touch
 those pages first, took 230 of 1150 ms per step (``benchmarks/step_breakdown.py``). Inside
 :func:`keep_freed_memory` freed blocks stay in the heap for the next step (850 → 710 ms per step
-at 512 px, same peak memory); on leaving, the heap is trimmed and glibc's defaults are restored,
-so nothing is held after the run. Below 32 MB blocks glibc already reuses freed memory, and
+at 512 px, same peak memory); on leaving, the heap is trimmed, so nothing is held after the run, and
+glibc is left as its own dynamic thresholds leave a long-running process: blocks up to 32 MB from
+the heap, trimmed beyond 64 MB free (any ``mallopt`` of a threshold turns those dynamics off, so
+they cannot simply be "restored"; left at 128 kB, every later response would be mmapped afresh). Below 32 MB blocks glibc already reuses freed memory, and
 turning mmap off there only fragments the heap (+90 MB peak at 256 px for 3 %), so
 :func:`helps` says when to use it. Elsewhere (macOS, Windows, musl) this does nothing.
 """
@@ -19,9 +21,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# mallopt(3) parameters and glibc's defaults.
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
+# mallopt(3) parameters and glibc's default.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+_DEFAULT_MMAP_MAX = 65536
 #: glibc's largest dynamic mmap threshold (64-bit): larger blocks are always mmapped.
 MMAP_THRESHOLD_MAX = 32 * 2**20
 _lock = threading.Lock()
@@ -66,5 +68,6 @@ def keep_freed_memory(enabled: bool = True) -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 _LIBC.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
-                _LIBC.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+                _LIBC.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)  # glibc's dynamic end state
+                _LIBC.mallopt(_M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD_MAX)
                 _LIBC.malloc_trim(0)  # give the run's memory back

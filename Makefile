@@ -44,6 +44,7 @@ assignments: setup
 
 benchmarks: setup
 	$(PY) benchmarks/step_time.py
+	$(PY) benchmarks/step_breakdown.py
 
 clean:
 	rm -rf $(VENV) build figures release .pytest_cache

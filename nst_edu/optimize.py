@@ -324,7 +324,7 @@ def synthesize(
 
     reason, interrupted = "finished", False
     start = time.perf_counter()
-    # CPU: responses above glibc's mmap limit stay in the heap for the next step instead of being
+    # CPU, ≥ 256 px: freed responses stay in the heap for the next step instead of being
     # page-faulted in again (conv1_x's 64 channels at full resolution are the largest).
     largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * 4
     with keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest)):

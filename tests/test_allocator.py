@@ -14,8 +14,8 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
-def test_helps_only_above_glibcs_mmap_limit():
-    big, small = allocator.MMAP_THRESHOLD_MAX + 1, allocator.MMAP_THRESHOLD_MAX // 2
+def test_helps_only_for_large_responses():
+    big, small = allocator.KEEP_FREED_ABOVE + 1, allocator.KEEP_FREED_ABOVE // 2
     assert not allocator.helps(small)
     assert allocator.helps(big) == (allocator._LIBC is not None)
 

@@ -15,7 +15,6 @@ import math
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping, Sequence
 
 import torch
@@ -28,6 +27,7 @@ from nst_edu.allocator import helps as helps_keep_freed
 from nst_edu.allocator import keep_freed_memory
 from nst_edu.errors import NstEduError
 from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE, lbfgs
+from nst_edu.results import History, StepInfo, SynthesisResult
 from nst_edu.vgg import (
     CONTENT_LAYERS,
     STYLE_LAYERS,
@@ -41,57 +41,6 @@ from nst_edu.vgg import (
 Init = Literal["noise", "content"] | Tensor
 #: Half-width of the uniform white noise the synthesis starts from, around 0.5.
 NOISE_AMPLITUDE = 0.1
-
-
-@dataclass
-class History:
-    """Per-step losses. ``content`` is L_content (eq. 1 summed over content layers), ``style`` is
-    L_style (eq. 5), ``style_layers[l]`` is E_l (eq. 4), ``total`` is α L_content + β L_style."""
-
-    step: list[int] = field(default_factory=list)
-    content: list[float] = field(default_factory=list)
-    style: list[float] = field(default_factory=list)
-    style_layers: dict[str, list[float]] = field(default_factory=dict)
-    total: list[float] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.step)
-
-
-@dataclass
-class StepInfo:
-    """What a callback sees every ``callback_every`` steps."""
-
-    step: int
-    steps: int
-    total: float
-    content: float
-    style: float
-    image: Tensor  # the image just evaluated, (1, 3, H, W) on the CPU, clamped to [0, 1]
-
-
-@dataclass
-class SynthesisResult:
-    """The outcome of :func:`synthesize`.
-
-    Attributes:
-        image: the final image (1, 3, H, W), CPU, clamped to [0, 1].
-        best_image: the evaluated image with the lowest total loss (what Stop or a failure keeps).
-        best_loss: its total loss; best_step: its step (1-based).
-        history: per-step losses; wall_time: seconds spent in the loop (targets excluded).
-        steps: loss evaluations done; interrupted: True when stopped early by Ctrl-C or a stop event.
-        stop_reason: "finished", "interrupted", "stopped" or the divergence message.
-    """
-
-    image: Tensor
-    best_image: Tensor
-    best_loss: float
-    best_step: int
-    history: History
-    wall_time: float
-    steps: int
-    interrupted: bool = False
-    stop_reason: str = "finished"
 
 
 class _Stop(Exception):

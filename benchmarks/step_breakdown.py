@@ -95,10 +95,9 @@ def breakdown(size: int, steps: int) -> dict:
     from torch.profiler import ProfilerActivity, profile
 
     from nst_edu import losses
-    from nst_edu.allocator import helps, keep_freed_memory
     from nst_edu.estimate import step_flops
     from nst_edu.images import load_image
-    from nst_edu.optimize import _losses, compute_targets
+    from nst_edu.optimize import _losses, compute_targets, heap_kept
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     c_layers, s_layers = list(CONTENT_LAYERS), list(STYLE_LAYERS)
@@ -115,7 +114,7 @@ def breakdown(size: int, steps: int) -> dict:
         l_c, l_s, _ = _losses(model, x, P, A, w, c_layers, s_layers, True, amp)
         (l_c.sum() + 1e3 * l_s.sum()).backward()
 
-    with keep_freed_memory(helps(64 * content.shape[-2] * content.shape[-1] * 4)):  # as synthesize does
+    with heap_kept(x):  # as synthesize does
         for _ in range(2):
             step()  # warm-up: oneDNN kernels, heap
         t = time.perf_counter()

@@ -15,6 +15,7 @@ import math
 import threading
 import time
 import warnings
+from contextlib import AbstractContextManager
 from typing import Callable, Literal, Mapping, Sequence
 
 import torch
@@ -109,6 +110,13 @@ def _losses(
     e = {n: per_image(losses.style_layer_loss, n, A[n]) for n in s_layers}
     l_style = sum((w[n] * e[n] for n in s_layers), x.new_zeros(B))
     return l_content, l_style, e
+
+
+def heap_kept(x: Tensor) -> AbstractContextManager[None]:
+    """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
+    ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
+    largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * x.element_size()  # conv1_x's responses
+    return keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest))
 
 
 def synthesize(
@@ -224,11 +232,7 @@ def synthesize(
             warnings.warn(msg, _estimate.SlowRunWarning, stacklevel=2)
     amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(autocast))
 
-    if optimizer == "lbfgs":
-        opt = None  # nst_edu.lbfgs below: torch.optim's would import torch._dynamo (≈1.3 s at startup)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam([x], lr=lr or 0.02)
-    else:
+    if optimizer not in ("lbfgs", "adam"):
         raise NstEduError(f"unknown optimizer {optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
 
     hist = History(style_layers={name: [] for name in s_layers})
@@ -273,19 +277,18 @@ def synthesize(
 
     reason, interrupted = "finished", False
     start = time.perf_counter()
-    # CPU, ≥ 256 px: freed responses stay in the heap for the next step instead of being
-    # page-faulted in again (conv1_x's 64 channels at full resolution are the largest).
-    largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * 4
-    with keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest)):
+    with heap_kept(x):
         try:
-            if opt is None:
-                # One long run of L-BFGS, capped by evaluations (the closure stops it at `steps`),
-                # with tolerances off so it does the steps it was asked for.
+            if optimizer == "lbfgs":
+                # nst_edu.lbfgs, not torch.optim's (which imports torch._dynamo: ≈1.3 s at startup).
+                # One long run capped by evaluations (the closure stops it at `steps`), with
+                # tolerances off so it does the steps it was asked for.
                 lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=lr or 1.0, history_size=history_size,
                       line_search=line_search, tolerance_grad=-1.0, tolerance_change=-1.0)
             else:
+                adam = torch.optim.Adam([x], lr=lr or 0.02)
                 while len(hist) < steps:
-                    opt.step(closure)
+                    adam.step(closure)
         except _Stop as stop:
             reason = stop.reason
             interrupted = reason == "stopped"

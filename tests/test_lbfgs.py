@@ -14,10 +14,8 @@ def rosenbrock(x: torch.Tensor) -> torch.Tensor:
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
 
 
-def trace(x0: torch.Tensor, run) -> list[float]:
-    """Loss of every evaluation made by ``run(closure, x)``."""
-    x = x0.clone().requires_grad_(True)
-    losses: list[float] = []
+def rosenbrock_closure(x: torch.Tensor, losses: list[float]):
+    """The closure an optimiser calls: Rosenbrock at x, its gradient in x.grad, the loss recorded."""
 
     def closure() -> torch.Tensor:
         x.grad = None
@@ -26,7 +24,14 @@ def trace(x0: torch.Tensor, run) -> list[float]:
         losses.append(loss.item())
         return loss
 
-    run(closure, x)
+    return closure
+
+
+def trace(x0: torch.Tensor, run) -> list[float]:
+    """Loss of every evaluation made by ``run(closure, x)``, then the final x."""
+    x = x0.clone().requires_grad_(True)
+    losses: list[float] = []
+    run(rosenbrock_closure(x, losses), x)
     return losses + x.detach().reshape(-1).tolist()
 
 
@@ -49,16 +54,8 @@ def test_same_evaluations_as_torch_optim(line_search, history_size):
 
 def test_minimises_and_counts_evaluations():
     x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
-    calls = []
-
-    def closure():
-        x.grad = None
-        loss = rosenbrock(x)
-        loss.backward()
-        calls.append(loss.item())
-        return loss
-
-    evals = lbfgs(closure, x, max_iter=200, max_eval=400)
+    calls: list[float] = []
+    evals = lbfgs(rosenbrock_closure(x, calls), x, max_iter=200, max_eval=400)
     assert evals == len(calls)
     assert calls[-1] < 1e-8 < calls[0]
     assert torch.allclose(x.detach(), torch.ones(6, dtype=torch.float64), atol=1e-4)

@@ -9,7 +9,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser figures assignments benchmarks clean
+.PHONY: setup lab test test-unit test-notebooks test-browser book book-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -17,14 +17,16 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,browser]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,browser,book]"
 	touch $(STAMP)
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: setup
-	NST_EDU_QUICK=1 $(PY) -m pytest -q tests
+# Unit tests (the browser tests open JupyterLab and the quick book), then every notebook under nbval,
+# whose cell outputs notebooks/conftest.py checks for what a reader sees.
+test: setup book-quick
+	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
 
 test-unit: setup
@@ -35,6 +37,14 @@ test-notebooks: setup
 
 test-browser: setup
 	$(PY) -m pytest -q -m browser tests
+
+# The walkthrough as a static site (build/book/index.html); rebuilds reuse build/cache.
+book: setup
+	$(PY) book/build.py --out build/book --cache build/cache
+
+# The same build in quick mode: the test path (make test opens it in Chromium).
+book-quick: setup
+	$(PY) book/build.py --quick --out build/book-quick --cache build/cache-quick
 
 figures: setup
 	$(PY) -m nst_edu figures --figure all

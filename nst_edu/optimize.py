@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
 from nst_edu import losses
 from nst_edu.allocator import helps as helps_keep_freed
@@ -187,6 +188,7 @@ def synthesize(
         A :class:`SynthesisResult`. Ctrl-C, the stop event and divergence end the run early and
         still return the best image so far.
     """
+    arguments = dict(locals())  # every argument by name, for the result cache (nst_edu.cache)
     if content_image is None and style_image is None:
         raise NstEduError("nothing to match: give a content_image, a style_image or both")
     if steps < 1:
@@ -198,6 +200,10 @@ def synthesize(
     device = torch.device(device) if device is not None else default_device()
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
+    cache_key = _cache.synthesis_key(arguments, device)  # None unless NST_EDU_CACHE_DIR is set
+    cached = _cache.load(cache_key) if cache_key else None
+    if cached is not None:
+        return cached
     if model is None:
         model = vgg19(weights=weights, pooling=pooling, layers=c_layers + s_layers, device=device)
         if channels_last:  # our own copy: NHWC weights spare oneDNN/cuDNN a reorder every call
@@ -299,7 +305,7 @@ def synthesize(
         finally:
             bar.close()
     wall = time.perf_counter() - start
-    return SynthesisResult(
+    result = SynthesisResult(
         image=x.detach().clamp(0, 1).cpu(),
         best_image=best["image"].clamp(0, 1).cpu(),
         best_loss=best["loss"],
@@ -310,3 +316,6 @@ def synthesize(
         interrupted=interrupted,
         stop_reason=reason,
     )
+    if cache_key and reason == "finished":
+        _cache.store(cache_key, result)
+    return result

@@ -1,16 +1,19 @@
-"""End to end: notebook 06 in a real JupyterLab, in headless Chromium, driven by Playwright.
+"""End to end: the notebooks in a real JupyterLab, in headless Chromium, driven by Playwright.
 
-It checks what the unit tests cannot: that the widgets render (the JupyterLab widget manager is
-installed and matches ipywidgets), that pressing the explorer's Run button in the page reaches the
-kernel, and that updates made by the background thread come back to the page. It leaves a
-screenshot in build/explorer.png. Run it with ``make test-browser``; it is skipped, with the
-reason, when /usr/bin/chromium, Playwright or the image mirror is missing.
+It checks what the unit tests cannot: what a student sees after Run All Cells. For the walkthrough
+(notebooks 01 and 03): every figure arrives as a rendered picture, the LaTeX is typeset and no
+output area shows an error. For the explorer (notebook 06): the widgets render (the JupyterLab
+widget manager is installed and matches ipywidgets), pressing Run in the page reaches the kernel,
+and updates made by the background thread come back to the page. Screenshots go to build/. Run it
+with ``make test-browser``; it is skipped, with the reason, when /usr/bin/chromium, Playwright or
+the image mirror is missing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -25,6 +28,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "06_interactive_explorer.ipynb"
+WALKTHROUGH = ("01_content_reconstruction.ipynb", "03_style_transfer_ratio.ipynb")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -89,18 +93,20 @@ def _stop_server(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-@pytest.fixture
-def jupyterlab(tmp_path: Path):
-    """A JupyterLab server on a free port with a random token, serving a copy of notebook 06."""
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory):
+    """A JupyterLab server on a free port with a random token, serving copies of the notebooks."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install -e '.[browser]'")
     mirror = _mirror()
     if mirror is None:
         pytest.skip("no image mirror: set NST_EDU_MIRROR to the folder of catalogue images (../shared/images)")
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)
+    for name in (NOTEBOOK, *WALKTHROUGH):
+        shutil.copy(REPO / "notebooks" / name, root / name)
     _write_settings(tmp_path / "lab-settings")
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, NST_EDU_QUICK="1", NST_EDU_MIRROR=mirror, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
@@ -120,6 +126,85 @@ def jupyterlab(tmp_path: Path):
         _stop_server(proc)
 
 
+def _open_and_run_all(page, base: str, token: str, notebook: str) -> None:
+    """Open a notebook, accept the kernel, then Menu Run → Run All Cells, as a student would."""
+    # ?reset: a fresh workspace, so the notebooks of earlier tests are not reopened beside this one.
+    page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", timeout=120_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+    # JupyterLab 4.6 asks which kernel to start: accept the notebook's own (Python 3).
+    select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
+    try:
+        select.wait_for(timeout=30_000)
+        select.click()
+    except Exception:
+        pass  # no dialog: the kernel started by itself
+    page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+
+
+def _all_cells_ran(panel) -> bool:
+    """Every code cell's prompt shows an execution count ([3]:), none is queued or running ([*]:)."""
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    return bool(prompts) and all(re.fullmatch(r"\[\d+\]:", p.strip()) for p in prompts)
+
+
+@pytest.mark.parametrize("notebook", WALKTHROUGH)
+def test_walkthrough_shows_its_figures_and_equations(jupyterlab, notebook: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from nst_edu.display import declared_figures
+
+    base, token, _ = jupyterlab
+    declared = declared_figures(json.loads((REPO / "notebooks" / notebook).read_text(encoding="utf-8"))["metadata"])
+    shot = REPO / "build" / f"lab_{notebook.replace('.ipynb', '.png')}"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            _open_and_run_all(page, base, token, notebook)
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
+            end = time.monotonic() + 480
+            while not _all_cells_ran(panel):
+                if time.monotonic() > end:
+                    page.screenshot(path=str(shot.with_name(shot.stem + "_failure.png")), full_page=True)
+                    pytest.fail(f"{notebook}: not every cell ran within 480 s")
+                page.wait_for_timeout(500)
+            page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
+
+            # Figures arrived as pictures, decoded, with a real size on the page.
+            pictures = panel.locator(".jp-OutputArea-output img")
+            assert pictures.count() == declared, f"{notebook}: {pictures.count()} pictures on the page, declared {declared}"
+            for k in range(pictures.count()):
+                img = pictures.nth(k)
+                img.scroll_into_view_if_needed()
+                natural = img.evaluate("e => [e.complete, e.naturalWidth, e.naturalHeight]")
+                box = img.bounding_box()
+                assert natural[0] and natural[1] > 100 and natural[2] > 50, (notebook, k, natural)
+                assert box and box["width"] > 100 and box["height"] > 50, (notebook, k, box)
+            outputs = "\n".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
+            assert "<Figure size" not in outputs
+
+            # No output area shows an error.
+            assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
+            assert "Traceback" not in outputs and "Error" not in outputs, outputs[-2000:]
+
+            # The LaTeX was typeset by JupyterLab's MathJax: no raw source left in the rendered markdown.
+            assert panel.locator(".jp-MarkdownOutput mjx-container").count() > 0
+            markdown = "\n".join(panel.locator(".jp-MarkdownOutput").all_inner_texts())
+            for raw in ("$$", "\\tag", "\\mathcal", "\\frac"):
+                assert raw not in markdown, f"{notebook}: raw LaTeX {raw!r} is visible"
+
+            # What the student sees: the first figure, and the last one (Fig. 3 in notebook 03).
+            pictures.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(shot))
+            pictures.last.scroll_into_view_if_needed()
+            page.screenshot(path=str(shot.with_name(shot.stem + "_last.png")))
+        finally:
+            browser.close()
+
+
 def test_explorer_renders_and_runs_in_jupyterlab(jupyterlab) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -130,20 +215,7 @@ def test_explorer_renders_and_runs_in_jupyterlab(jupyterlab) -> None:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
-            page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
-            # JupyterLab 4.6 asks which kernel to start: accept the notebook's own (Python 3).
-            select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-            try:
-                select.wait_for(timeout=30_000)
-                select.click()
-            except Exception:
-                pass  # no dialog: the kernel started by itself
-            page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)
-
-            # Menu Run → Run All Cells, as a student would.
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+            _open_and_run_all(page, base, token, NOTEBOOK)
             done = page.locator(".jp-OutputArea-output", has_text="All explorer checks passed.")
             try:
                 done.wait_for(timeout=480_000)

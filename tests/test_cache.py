@@ -1,0 +1,80 @@
+"""The synthesis result cache: off by default, keyed by everything that shapes a result."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nst_edu import cache, optimize, vgg
+
+pytestmark = pytest.mark.slow  # the real (Caffe) weights: a random network is never cached
+
+
+@pytest.fixture(scope="module")
+def model():
+    return vgg.vgg19(layers=["conv1_1"])
+
+
+@pytest.fixture
+def content_image():
+    return torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+
+
+def run(model, content_image, **kw):
+    kw.setdefault("steps", 4)
+    return optimize.synthesize(content_image, None, content_layers=["conv1_1"], model=model, progress=False,
+                               device="cpu", warn_slow=False, **kw)
+
+
+def stored(tmp_path):
+    return sorted((tmp_path / "synthesis").glob("*.pt"))
+
+
+def test_off_without_the_environment_variable(monkeypatch, tmp_path, model, content_image) -> None:
+    monkeypatch.delenv(cache.ENV, raising=False)
+    run(model, content_image)
+    assert cache.cache_dir() is None and not list(tmp_path.iterdir())
+
+
+def test_a_second_identical_run_is_read_back(monkeypatch, tmp_path, model, content_image) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    first = run(model, content_image)
+    assert len(stored(tmp_path)) == 1
+    second = run(model, content_image)
+    assert second.wall_time == first.wall_time  # not run again: the stored result itself
+    assert torch.equal(second.image, first.image) and torch.equal(second.best_image, first.best_image)
+    assert second.history == first.history and second.steps == first.steps == 4
+
+
+@pytest.mark.parametrize("change", [
+    {"steps": 5}, {"seed": 1}, {"alpha": 2.0}, {"init": "content"}, {"history_size": 5}, {"lr": 0.5},
+])
+def test_each_input_is_part_of_the_key(monkeypatch, tmp_path, model, content_image, change) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    run(model, content_image)
+    run(model, content_image, **change)
+    assert len(stored(tmp_path)) == 2
+
+
+def test_the_pixels_and_the_network_are_part_of_the_key(monkeypatch, tmp_path, model, content_image) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    run(model, content_image)
+    other = content_image.clone()
+    other[0, 0, 0, 0] += 0.01
+    run(model, other)
+    run(vgg.vgg19(layers=["conv1_1"], pooling="max"), content_image)
+    assert len(stored(tmp_path)) == 3
+
+
+def test_runs_that_cannot_be_replayed_are_not_stored(monkeypatch, tmp_path, model, content_image) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    run(model, content_image, callback=lambda info: None)      # live previews
+    run(model, content_image, seed=None)                        # a random start
+    run(model, content_image, extra_loss=lambda x: x.sum() * 0)  # an arbitrary function
+    torch.manual_seed(0)
+    run(vgg.vgg19(weights=None, layers=["conv1_1"]), content_image)  # random weights
+    assert stored(tmp_path) == []
+
+
+def test_the_code_version_covers_the_loss_code() -> None:
+    assert "losses.py" in cache._CODE and "optimize.py" in cache._CODE and "lbfgs.py" in cache._CODE
+    assert len(cache.code_version()) == 16

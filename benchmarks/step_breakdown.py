@@ -94,25 +94,24 @@ def breakdown(size: int, steps: int) -> dict:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from nst_edu import losses
     from nst_edu.estimate import step_flops
     from nst_edu.images import load_image
-    from nst_edu.optimize import _losses, compute_targets, heap_kept
+    from nst_edu.objective import make_objective
+    from nst_edu.optimize import heap_kept
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     c_layers, s_layers = list(CONTENT_LAYERS), list(STYLE_LAYERS)
     content, style = load_image(C.CONTENT, size), load_image(C.STYLE, size)
     model = vgg19(layers=c_layers + s_layers, pooling="avg").to(memory_format=torch.channels_last)
     cl = torch.channels_last
-    P, A = compute_targets(model, content.contiguous(memory_format=cl), style.contiguous(memory_format=cl), c_layers, s_layers)
-    w = losses.layer_weights(s_layers)
+    objective = make_objective(model, content.contiguous(memory_format=cl), style.contiguous(memory_format=cl),
+                               c_layers, s_layers)
     x = torch.rand_like(content).requires_grad_(True)
-    amp = torch.autocast("cpu", enabled=False)
 
     def step() -> None:  # exactly what synthesize's closure does, minus bookkeeping
         x.grad = None
-        l_c, l_s, _ = _losses(model, x, P, A, w, c_layers, s_layers, True, amp)
-        (l_c.sum() + 1e3 * l_s.sum()).backward()
+        feats = {n: F.float() for n, F in model(x.contiguous(memory_format=cl), objective.layers).items()}
+        objective(feats).total.sum().backward()
 
     with heap_kept(x):  # as synthesize does
         for _ in range(2):

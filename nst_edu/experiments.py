@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 from nst_edu import images, losses
 from nst_edu.files import atomic_path
-from nst_edu.optimize import SynthesisResult, compute_targets, synthesize
+from nst_edu.objective import compute_targets
+from nst_edu.optimize import SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 #: Fig. 2 of the paper: (style image, α/β). Panels B-D use 1e-3, E-F 1e-4.
@@ -246,15 +247,14 @@ def _save_fig(fig: Figure, path: Path) -> Path:
 
 def render_figures(
     figures: Sequence[str], size: int | None = None, steps: int | None = None,
-    out_dir: Path = Path("figures"), progress: bool = True, seed: int = 0, ratio_scale: float = 1.0,
+    out_dir: Path = Path("figures"), progress: bool = True, seed: int = 0,
 ) -> list[Path]:
     """Compute figures "1", "2", "3" (or "all") and save them as ``figure{N}.png`` in ``out_dir``.
 
     Args:
         figures: any of "1", "2", "3", "all". size: long side in pixels (default 256, quick 48).
         steps: loss evaluations per synthesis (default 300, quick 8). progress: a tqdm bar.
-        ratio_scale: multiplies every α/β of Figs. 2 and 3 (default 1: the paper's values). With our
-            network the paper's look appears at about 1e-2 … 1e-3 times its ratios (notebook 03).
+        Figs. 2 and 3 use the paper's α/β, read in the paper's units (:data:`nst_edu.losses.RatioConvention`).
 
     Returns:
         The paths written.
@@ -282,13 +282,11 @@ def render_figures(
                 st = style_reconstructions(style_image, steps=steps, seed=seed, model=model, tick=bar.update)
                 fig = draw_figure1(c, st)
             elif f == "2":
-                styles = [(name, ratio * ratio_scale) for name, ratio in FIGURE2_STYLES]
-                results2 = figure2(content_image, styles, steps=steps, seed=seed, model=model, tick=bar.update)
-                fig = draw_figure2(content_image, results2, dict(styles))
+                results2 = figure2(content_image, steps=steps, seed=seed, model=model, tick=bar.update)
+                fig = draw_figure2(content_image, results2, dict(FIGURE2_STYLES))
             else:
                 style_image = load_style("composition_vii", content_image)
-                ratios = [ratio * ratio_scale for ratio in FIGURE3_RATIOS]
-                fig = draw_figure3(figure3(content_image, style_image, ratios, steps=steps, seed=seed,
+                fig = draw_figure3(figure3(content_image, style_image, steps=steps, seed=seed,
                                            model=model, tick=bar.update))
             paths.append(_save_fig(fig, out_dir / f"figure{f}.png"))
     finally:

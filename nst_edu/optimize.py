@@ -24,11 +24,12 @@ from tqdm.auto import tqdm
 
 from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
-from nst_edu import losses
 from nst_edu.allocator import helps as helps_keep_freed
 from nst_edu.allocator import keep_freed_memory
 from nst_edu.errors import NstEduError
 from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE, lbfgs
+from nst_edu.losses import RatioConvention
+from nst_edu.objective import make_objective
 from nst_edu.results import History, StepInfo, SynthesisResult
 from nst_edu.vgg import (
     CONTENT_LAYERS,
@@ -53,22 +54,6 @@ class _Stop(Exception):
         self.reason = reason
 
 
-def compute_targets(
-    model: VGG19Features,
-    content_image: Tensor | None,
-    style_image: Tensor | None,
-    content_layers: Sequence[str],
-    style_layers: Sequence[str],
-) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """P^l of the photograph and A^l (Gram matrices) of the artwork, computed once without gradients."""
-    with torch.no_grad():
-        P = dict(model(content_image, content_layers)) if content_image is not None and content_layers else {}
-        A = {}
-        if style_image is not None and style_layers:
-            A = {name: losses.gram_matrix(F) for name, F in model(style_image, style_layers).items()}
-    return P, A
-
-
 def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | None, seed: int | None) -> Tensor:
     """White noise (the paper), a copy of the photograph, or a given image, as a (1, 3, H, W) tensor."""
     if isinstance(init, Tensor):
@@ -88,31 +73,6 @@ def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | No
     raise NstEduError(f"unknown init {init!r}: use 'noise' (the paper), 'content' or an image tensor")
 
 
-def _losses(
-    model: VGG19Features, x: Tensor, P: Mapping[str, Tensor], A: Mapping[str, Tensor], w: Mapping[str, float],
-    c_layers: Sequence[str], s_layers: Sequence[str], channels_last: bool, amp: torch.autocast,
-) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """Per-image L_content (eq. 1), L_style (eq. 5) and E_l (eq. 4) of a batch x, each of shape (B,).
-
-    The equations are those of :mod:`nst_edu.losses`, applied image by image; the network runs
-    once for the whole batch and all layers. Losses are computed in float32 even under autocast.
-    """
-    inp = x.contiguous(memory_format=torch.channels_last) if channels_last else x
-    with amp:
-        feats = {n: F.float() for n, F in model(inp, list(c_layers) + list(s_layers)).items()}
-    B = x.shape[0]
-
-    def per_image(fn: Callable[[Tensor, Tensor], Tensor], n: str, target: Tensor) -> Tensor:
-        if B == 1:  # no slicing: its backward would zero-fill and copy every response (~5 % of a step)
-            return fn(feats[n], target).reshape(1)
-        return torch.stack([fn(feats[n][b : b + 1], target) for b in range(B)])
-
-    l_content = sum((per_image(losses.content_loss, n, P[n]) for n in c_layers), x.new_zeros(B))
-    e = {n: per_image(losses.style_layer_loss, n, A[n]) for n in s_layers}
-    l_style = sum((w[n] * e[n] for n in s_layers), x.new_zeros(B))
-    return l_content, l_style, e
-
-
 def heap_kept(x: Tensor) -> AbstractContextManager[None]:
     """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
     ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
@@ -129,6 +89,7 @@ def synthesize(
     style_weights: Mapping[str, float] | Sequence[float] | None = None,
     alpha: float | Sequence[float] = 1.0,
     beta: float | Sequence[float] = 1e3,
+    convention: RatioConvention = "paper",
     init: Init = "noise",
     optimizer: Literal["lbfgs", "adam"] = "lbfgs",
     steps: int = 300,
@@ -159,6 +120,9 @@ def synthesize(
         content_layers: layers of L_content (paper: conv4_2). style_layers: layers of L_style
             (paper: conv1_1 … conv5_1). style_weights: w_l (default 1/len(style_layers) each).
         alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2).
+        convention: how α/β is read (:data:`nst_edu.losses.RatioConvention`): "paper" (default:
+            the paper's printed ratios, the content term a mean over each content layer as in the
+            authors' code) or "exact" (eq. (1) as printed, a sum: its α/β depends on image size).
         init: "noise" (the paper's white noise), "content", or a (1, 3, H, W) image.
         optimizer: "lbfgs" (the paper) or "adam". lr: its step size (L-BFGS 1.0, Adam 0.02).
         steps: number of loss evaluations. history_size: L-BFGS memory (pairs).
@@ -211,13 +175,11 @@ def synthesize(
     content_image = content_image.to(device) if content_image is not None else None
     style_image = style_image.to(device) if style_image is not None else None
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    P, A = compute_targets(
+    objective = make_objective(
         model, content_image.contiguous(memory_format=fmt) if content_image is not None else None,
-        style_image.contiguous(memory_format=fmt) if style_image is not None else None, c_layers, s_layers)
-    w = losses.layer_weights(s_layers, style_weights) if use_style else {}
-    batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-    a_t = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
-    b_t = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
+        style_image.contiguous(memory_format=fmt) if style_image is not None else None, c_layers, s_layers,
+        style_weights=style_weights, alpha=alpha, beta=beta, convention=convention)
+    batch = objective.batch
 
     if content_image is not None:
         shape = tuple(content_image.shape)
@@ -251,13 +213,16 @@ def synthesize(
         if len(hist) >= steps:
             raise _Stop("finished")
         x.grad = None
-        l_content, l_style, e = _losses(model, x, P, A, w, c_layers, s_layers, channels_last, amp)
-        loss = (a_t * l_content).sum() + (b_t * l_style).sum()
+        inp = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+        with amp:  # the network in bfloat16 if asked; every loss in float32
+            feats = {n: F.float() for n, F in model(inp, objective.layers).items()}
+        terms = objective(feats)
+        loss = terms.total.sum()
         if extra_loss is not None:
             loss = loss + extra_loss(x)
         # One device→host transfer per step (not one per number): cheap on CPU, a sync on CUDA.
-        values = torch.stack([loss.detach(), l_content.sum().detach(), l_style.sum().detach()]
-                             + [e[n].sum().detach() for n in s_layers]).tolist()
+        values = torch.stack([loss.detach(), terms.content.sum().detach(), terms.style.sum().detach()]
+                             + [terms.layers[n].sum().detach() for n in s_layers]).tolist()
         value = values[0]
         if not math.isfinite(value) or (hist.total and value > divergence_factor * hist.total[0]):
             raise _Stop(

@@ -1,0 +1,68 @@
+"""Eq. (7) as an object, and the two readings of α/β (the paper's means, the printed sums)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nst_edu import losses, vgg
+from nst_edu.objective import make_objective
+
+LAYERS = ["conv1_1", "conv2_1"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return vgg.vgg19(weights=None, layers=LAYERS)
+
+
+@pytest.fixture(scope="module")
+def images():
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 28, generator=g), torch.rand(1, 3, 24, 32, generator=g)
+
+
+def test_exact_and_paper_ratios_convert_both_ways() -> None:
+    # conv4_2 of a 128 x 96 photo: 512 filters on 16 x 12 positions
+    k = losses.PAPER_RATIO_CALIBRATION
+    assert losses.exact_ratio(1e-3, 512, 192) == pytest.approx(2 * k * 1e-3 / (512 * 192))
+    assert losses.paper_ratio(losses.exact_ratio(1e-3, 512, 192), 512, 192) == pytest.approx(1e-3)
+    assert losses.content_weight("exact", 512, 192) == 1.0
+    with pytest.raises(ValueError, match="convention"):
+        losses.content_weight("mean", 512, 192)
+
+
+@pytest.mark.parametrize("convention", ["paper", "exact"])
+def test_total_is_eq7_in_either_convention_computed_directly(model, images, convention) -> None:
+    content_image, style_image, x = images
+    objective = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=3e-3, beta=2.0,
+                               convention=convention)
+    F = model(x, LAYERS)
+    terms = objective(F)
+    P = model(content_image, ["conv2_1"])["conv2_1"]
+    sq = (F["conv2_1"] - P).pow(2).sum()
+    # the authors' mean (times the measured calibration), or eq. (1)'s ½ sum
+    content_term = losses.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "paper" else 0.5 * sq
+    style = sum(0.5 * losses.style_layer_loss(F[n], losses.gram_matrix(model(style_image, [n])[n])) for n in LAYERS)
+    assert float(terms.content[0]) == pytest.approx(float(0.5 * sq), rel=1e-5)  # reported as eq. (1) in both
+    assert float(terms.style[0]) == pytest.approx(float(style), rel=1e-5)
+    assert float(terms.total[0]) == pytest.approx(float(3e-3 * content_term + 2.0 * style), rel=1e-5)
+
+
+def test_a_paper_ratio_is_the_converted_exact_ratio(model, images) -> None:
+    content_image, style_image, x = images
+    P = model(content_image, ["conv2_1"])["conv2_1"]
+    n, m = P.shape[1], P.shape[-2] * P.shape[-1]
+    paper = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=1e-3, beta=1.0)
+    exact = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS,
+                           alpha=losses.exact_ratio(1e-3, n, m), beta=1.0, convention="exact")
+    F = model(x, LAYERS)
+    assert float(paper(F).total[0]) == pytest.approx(float(exact(F).total[0]), rel=1e-6)
+
+
+def test_a_batch_of_ratios_gives_one_total_per_image(model, images) -> None:
+    content_image, style_image, x = images
+    objective = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=[1e-3, 1e-1], beta=1.0)
+    assert objective.batch == 2 and objective.layers == ["conv2_1", "conv1_1"]
+    terms = objective(model(torch.cat([x, x]), objective.layers))
+    assert terms.total.shape == (2,) and float(terms.total[1]) > float(terms.total[0])

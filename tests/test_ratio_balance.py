@@ -1,0 +1,38 @@
+"""Regression: at the paper's α/β the content/style balance lies in the measured band (quick size).
+
+The band comes from ``benchmarks/ratio_calibration.py`` (the same measure, judged by a fixed,
+un-normalised VGG-19): at the paper's 1e-3 a painted photograph, both numbers above 1; 1e-2 keeps
+more of the photo, 1e-5 more of the painting. A change of the ratio convention, the calibration, the
+normalisation or the loss code that moves the paper's look fails here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from nst_edu.images import load_image, match_pixel_count
+from nst_edu.measures import TransferMeasure
+from nst_edu.optimize import synthesize
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def measured():
+    content_image = load_image("tubingen", 64)
+    style_image = match_pixel_count(load_image("starry_night"), content_image)
+    judge = TransferMeasure(content_image, style_image)
+    return {r: judge(synthesize(content_image, style_image, alpha=r, beta=1.0, steps=30, seed=0, progress=False,
+                                warn_slow=False).image) for r in (1e-5, 1e-3, 1e-2)}
+
+
+def test_the_papers_ratio_paints_the_photograph(measured) -> None:
+    gain, keep = measured[1e-3]
+    assert 1.5 < gain < 20, f"style gain {gain:.2f} at the paper's 1e-3 is outside the measured band"
+    assert 1.2 < keep < 20, f"content keep {keep:.2f} at the paper's 1e-3 is outside the measured band"
+
+
+def test_larger_ratios_keep_more_photo_smaller_more_painting(measured) -> None:
+    keeps = [measured[r][1] for r in (1e-5, 1e-3, 1e-2)]
+    gains = [measured[r][0] for r in (1e-5, 1e-3, 1e-2)]
+    assert keeps[0] < keeps[1] < keeps[2], keeps
+    assert gains[0] > gains[2], gains

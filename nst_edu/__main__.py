@@ -19,8 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transfer", help="render a content image in the style of an artwork (eq. 7)")
     t.add_argument("--content", required=True, help="path or catalogue name of the photograph")
     t.add_argument("--style", required=True, help="path or catalogue name of the artwork")
-    t.add_argument("--ratio", type=float, default=1e-6,
-                   help="alpha/beta of eq. (7) (default 1e-6: the paper's 1e-3 look on our network, see README)")
+    t.add_argument("--ratio", type=float, default=1e-3,
+                   help="alpha/beta of eq. (7) in the paper's units (default 1e-3, as in Fig. 2; smaller: more style)")
     t.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
     t.add_argument("--steps", type=int, default=300, help="loss evaluations (default 300)")
     t.add_argument("--init", choices=("noise", "content"), default="noise", help="start image (paper: noise)")
@@ -36,8 +36,6 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--size", type=int, default=None, help="long side in pixels")
     f.add_argument("--steps", type=int, default=None, help="loss evaluations per image")
     f.add_argument("--out", default="figures", help="folder for the PNGs (default figures/)")
-    f.add_argument("--ratio-scale", type=float, default=1.0,
-                   help="multiply the paper's alpha/beta of Figs. 2-3 by this (default 1; see notebook 03)")
     return p
 
 
@@ -71,11 +69,10 @@ def _figures(args: argparse.Namespace) -> int:
     from nst_edu import experiments
 
     figures = ["1", "2", "3"] if args.figure == "all" else [args.figure]
-    for name in ("size", "steps", "ratio_scale"):
+    for name in ("size", "steps"):
         if getattr(args, name) is not None:
-            _positive(name.replace("_", "-"), getattr(args, name))
-    paths = experiments.render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out),
-                                       ratio_scale=args.ratio_scale)
+            _positive(name, getattr(args, name))
+    paths = experiments.render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out))
     for path in paths:
         print(f"wrote {path}")
     return 0

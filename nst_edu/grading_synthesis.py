@@ -94,7 +94,7 @@ def check_ratio_study(
     content_image: Tensor,
     style_image: Tensor,
     *,
-    ratios: Sequence[float] = (1e-5, 1e-3, 1e-1),
+    ratios: Sequence[float] = (1e-4, 1e-2, 1.0),
     steps: int = 8,
     model: VGG19Features | None = None,
     content_layers: Sequence[str] = CONTENT_LAYERS,

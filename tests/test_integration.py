@@ -19,11 +19,11 @@ def pair():
 
 @pytest.mark.slow
 def test_style_transfer_lowers_content_and_style_losses(pair):
-    # α/β = 1e-5: on our network, at this size, the two terms are comparable (see notebook 03).
-    r = synthesize(*pair, alpha=1.0, beta=1e5, steps=60, progress=False, device="cpu", warn_slow=False)
+    # α/β = 3e-3 in the paper's units: near the balance point, both terms matter (notebook 03).
+    r = synthesize(*pair, alpha=3e-3, beta=1.0, steps=60, progress=False, device="cpu", warn_slow=False)
     h = r.history
-    assert h.content[-1] < h.content[0] / 2.5
-    assert h.style[-1] < h.style[0] / 4
+    assert h.content[-1] < h.content[0] / 3  # measured 4.8x at 64 px, 60 steps
+    assert h.style[-1] < h.style[0] / 2.5  # measured 3.3x
     assert r.best_loss < h.total[0] / 3
 
 

@@ -84,7 +84,7 @@ class StyleTransferExplorer(Displayable):
     """
 
     def __init__(self, content: Any = "tubingen", style: Any = "starry_night", *, settings: config.Settings | None = None,
-                 size: int | None = None, steps: int | None = None, ratio: float = 1e-5, weights: Weights = "caffe",
+                 size: int | None = None, steps: int | None = None, ratio: float = 1e-3, weights: Weights = "caffe",
                  callback_every: int | None = None, output: str | Path = "build/explorer_result.png") -> None:
         quick = config.quick_mode()
         self.weights, self.callback_every = weights, callback_every

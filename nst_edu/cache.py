@@ -31,7 +31,7 @@ from nst_edu.results import History, SynthesisResult
 ENV = "NST_EDU_CACHE_DIR"
 _PACKAGE = Path(__file__).resolve().parent
 # What computes a synthesis: change one of these files and every cached result is stale.
-_CODE = ("losses.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
+_CODE = ("losses.py", "objective.py", "minimize.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
 
 
 def cache_dir() -> Path | None:
@@ -106,23 +106,26 @@ def store(k: str, result: SynthesisResult) -> None:
         torch.save(state, tmp)
 
 
-# Arguments of `synthesize` that do not change its result.
-_NOT_IN_KEY = ("callback_every", "progress", "warn_slow", "model", "device", "weights", "pooling")
+def synthesis_key(what: Mapping[str, Any], how: Any, where: Any, watch: Any, device: torch.device) -> str | None:
+    """The key of one ``synthesize`` call, or None when it is not cached.
 
-
-def synthesis_key(arguments: Mapping[str, Any], device: torch.device) -> str | None:
-    """The key of one ``synthesize`` call (its arguments by name), or None when it is not cached."""
+    Args:
+        what: the objective's arguments by name (images, α, β, layers, ``model`` …).
+        how: its :class:`~nst_edu.minimize.Optimization` (all of it shapes the result).
+        where: its :class:`~nst_edu.minimize.Runtime` (only the network it names counts).
+        watch: its :class:`~nst_edu.minimize.Watch` (a live callback or Stop button: not cached).
+    """
     if cache_dir() is None:
         return None
-    a = arguments
-    if a.get("callback") is not None or a.get("stop_event") is not None or a.get("extra_loss") is not None:
+    if watch.callback is not None or watch.stop_event is not None or what.get("extra_loss") is not None:
+        return None  # cannot be replayed from a key
+    if how.seed is None:
         return None
-    if a.get("seed") is None:
-        return None
-    model = a.get("model")
+    model = what.get("model")
     network = ((model.weights, model.pooling, model.normalized) if model is not None
-               else (a["weights"], a["pooling"], a["weights"] == "caffe"))
+               else (where.weights, where.pooling, where.weights == "caffe"))
     if network[0] is None:  # random weights: not determined by the arguments
         return None
-    kept = {k: v for k, v in a.items() if k not in _NOT_IN_KEY and k not in ("callback", "stop_event", "extra_loss")}
-    return key({**kept, "network": list(network), "device": device.type})
+    kept = {k: v for k, v in what.items() if k not in ("model", "extra_loss")}
+    return key({**kept, **dataclasses.asdict(how), "network": list(network), "device": device.type,
+                "precision": [where.channels_last, where.autocast]})

@@ -43,6 +43,8 @@ class Objective:
         style_weights: w_l of eq. (5) (default 1/len(style_layers) each).
         alpha, beta: the weights of eq. (7), shape (B,) (B > 1: several ratios in one batch).
         convention: how α/β is read ("paper" or "exact").
+        extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
+            notebook 05); it counts in ``total``, not in content or style.
     """
 
     content_targets: dict[str, Tensor]
@@ -52,6 +54,7 @@ class Objective:
     alpha: Tensor
     beta: Tensor
     convention: RatioConvention = "paper"
+    extra_loss: Callable[[Tensor], Tensor] | None = None
 
     @property
     def layers(self) -> list[str]:
@@ -62,8 +65,8 @@ class Objective:
     def batch(self) -> int:
         return int(self.alpha.shape[0])
 
-    def __call__(self, features: Mapping[str, Tensor]) -> Terms:
-        """The terms for responses ``{layer: F^l}`` of a batch of B images (float32)."""
+    def __call__(self, features: Mapping[str, Tensor], x: Tensor | None = None) -> Terms:
+        """The terms for responses ``{layer: F^l}`` of a batch of B images ``x`` (float32)."""
         B = self.batch
 
         def per_image(fn: Callable[[Tensor, Tensor], Tensor], n: str, target: Tensor) -> Tensor:
@@ -77,7 +80,12 @@ class Objective:
         content = sum(content_layers.values(), zero)
         weighted_content = sum((self.content_weights[n] * v for n, v in content_layers.items()), zero)
         style = sum((self.style_weights[n] * e[n] for n in e), zero)
-        return Terms(self.alpha * weighted_content + self.beta * style, content, style, e)
+        total = self.alpha * weighted_content + self.beta * style
+        if self.extra_loss is not None:
+            if x is None:
+                raise ValueError("this objective has an extra_loss of the image: pass the image x")
+            total = total + self.extra_loss(x)
+        return Terms(total, content, style, e)
 
 
 def compute_targets(
@@ -107,6 +115,7 @@ def make_objective(
     alpha: float | Sequence[float] = 1.0,
     beta: float | Sequence[float] = 1e3,
     convention: RatioConvention = "paper",
+    extra_loss: Callable[[Tensor], Tensor] | None = None,
 ) -> Objective:
     """The objective for a photograph and/or an artwork: targets computed once, without gradients.
 
@@ -116,6 +125,7 @@ def make_objective(
         content_layers, style_layers: the layers of each term (ignored where the image is None).
         style_weights: w_l. alpha, beta: eq. (7); sequences of length B synthesise B images.
         convention: "paper" (α/β as printed in the paper) or "exact" (eq. (1) as printed).
+        extra_loss: an optional term of the image added to the total (see :class:`Objective`).
     """
     c_layers = list(content_layers) if content_image is not None else []
     s_layers = list(style_layers) if style_image is not None else []
@@ -126,4 +136,4 @@ def make_objective(
     device = next(iter(P.values() or A.values())).device
     a = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
     b = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
-    return Objective(P, A, c_weights, w, a, b, convention)
+    return Objective(P, A, c_weights, w, a, b, convention, extra_loss)

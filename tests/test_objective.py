@@ -11,12 +11,6 @@ LAYERS = ["conv1_1", "conv2_1"]
 
 
 @pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return vgg.vgg19(weights=None, layers=LAYERS)
-
-
-@pytest.fixture(scope="module")
 def images():
     g = torch.Generator().manual_seed(1)
     return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 28, generator=g), torch.rand(1, 3, 24, 32, generator=g)

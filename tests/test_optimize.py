@@ -11,12 +11,6 @@ LAYERS = ["conv1_1", "conv2_1"]
 
 
 @pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return vgg.vgg19(weights=None, layers=LAYERS)
-
-
-@pytest.fixture(scope="module")
 def images():
     g = torch.Generator().manual_seed(1)
     return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 20, generator=g)
@@ -129,3 +123,38 @@ def test_extra_loss_joins_eq7_and_is_minimised(model, images):
     # the extra term is part of the total, not of the content or style history
     assert smooth.history.total[0] > plain.history.total[0]
     assert smooth.history.content[0] == plain.history.content[0]
+
+
+def test_settings_go_to_their_group_and_a_typo_is_named(model, images) -> None:
+    how, where, watch = optimize.split_settings({"steps": 7, "device": "cpu", "progress": False})
+    assert (how.steps, where.device, watch.progress) == (7, "cpu", False)
+    with pytest.raises(NstEduError, match=r"unknown setting\(s\) \['step'\].*steps"):
+        run(model, images[0], step=5)
+
+
+def test_a_whole_group_is_taken_and_a_named_setting_overrides_it(model, images) -> None:
+    how = optimize.Optimization(steps=9, seed=3)
+    where = optimize.Runtime(device="cpu")
+    r = optimize.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, where=where, progress=False)
+    assert r.steps == 9
+    r2 = optimize.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, steps=4, progress=False)
+    assert r2.steps == 4
+    with pytest.raises(NstEduError, match="how= takes a Optimization"):
+        optimize.synthesize(images[0], model=model, how={"steps": 3})
+
+
+@pytest.mark.parametrize("bad, match", [({"steps": 0}, "at least 1"), ({"optimizer": "sgd"}, "unknown optimizer"),
+                                        ({"noise_amplitude": 0.7}, r"\[0, 0.5\]")])
+def test_bad_optimisation_settings_are_one_line_errors(bad, match) -> None:
+    with pytest.raises(NstEduError, match=match):
+        optimize.Optimization(**bad)
+
+
+def test_noise_amplitude_sets_the_start(model, images) -> None:
+    for a in (0.1, 0.5):
+        x = optimize.initial_image("noise", (1, 3, 32, 32), None, 0, a)
+        assert abs(float(x.max() - x.min()) - 2 * a) < 0.05 * a and abs(float(x.mean()) - 0.5) < 0.05
+    # and it reaches the run: after one evaluation the best image is still the start
+    for a in (0.05, 0.4):
+        start = run(model, images[0], steps=1, noise_amplitude=a).best_image
+        assert abs(float(start.max() - start.min()) - 2 * a) < 0.05 * a

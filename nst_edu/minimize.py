@@ -1,0 +1,259 @@
+"""How eq. (7) is minimised: the start image, the optimiser loop, callbacks and stopping.
+
+:class:`nst_edu.objective.Objective` says *what* is minimised; this module says *how*
+(:class:`Optimization`: start, optimiser, steps), *where* (:class:`Runtime`: device, network,
+memory layout, precision) and *who watches* (:class:`Watch`: progress bar, live callback, Stop).
+:func:`minimize` is the loop; :func:`nst_edu.optimize.synthesize` puts the pieces together.
+
+Steps are counted as loss evaluations (one forward and one backward pass), which is what costs
+time; an L-BFGS iteration takes one evaluation, a few more when its line search backtracks.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import warnings
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Literal
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from nst_edu.allocator import helps as helps_keep_freed
+from nst_edu.allocator import keep_freed_memory
+from nst_edu.errors import NstEduError
+from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE, lbfgs
+from nst_edu.objective import Objective
+from nst_edu.results import History, StepInfo, SynthesisResult
+from nst_edu.vgg import Pooling, VGG19Features, Weights
+
+Init = Literal["noise", "content"] | Tensor
+#: Half-width of the uniform white noise the synthesis starts from, around 0.5. The paper gives no
+#: amplitude; benchmarks/results/ratio_calibration.md measures that it does not move the balance.
+NOISE_AMPLITUDE = 0.1
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """How eq. (7) is minimised.
+
+    Attributes:
+        init: "noise" (the paper's white noise), "content", or a (B, 3, H, W) image.
+        noise_amplitude: half-width of the uniform noise around 0.5 (full range would be 0.5).
+        optimizer: "lbfgs" (the paper) or "adam". lr: its step size (default L-BFGS 1.0, Adam 0.02).
+        steps: number of loss evaluations. history_size: L-BFGS memory (pairs).
+        line_search: L-BFGS line search. "strong_wolfe" (default) costs a few extra evaluations
+            but never blows up; None is one evaluation per iteration but can diverge from noise.
+        seed: makes the noise, and so the whole CPU run, reproducible bit for bit.
+        divergence_factor: stop when the loss is NaN or exceeds this multiple of its first value.
+    """
+
+    init: Init = "noise"
+    noise_amplitude: float = NOISE_AMPLITUDE
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
+    steps: int = 300
+    lr: float | None = None
+    history_size: int = DEFAULT_HISTORY_SIZE
+    line_search: Literal["strong_wolfe"] | None = "strong_wolfe"
+    seed: int | None = 0
+    divergence_factor: float = 1e4
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise NstEduError(f"steps must be at least 1, got {self.steps}")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise NstEduError(f"unknown optimizer {self.optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
+        if not 0 <= self.noise_amplitude <= 0.5:
+            raise NstEduError(f"noise_amplitude must lie in [0, 0.5] (pixels stay in [0, 1]), got {self.noise_amplitude}")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where the synthesis runs; none of it changes the result beyond float rounding.
+
+    Attributes:
+        device: default CUDA if available, else CPU.
+        weights, pooling: the network built when none is given (paper: "caffe", "avg").
+        channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
+            cuDNN kernels).
+        autocast: run the network in bfloat16 (CUDA, or CPUs with AMX); responses are cast back
+            and every loss is computed in float32.
+    """
+
+    device: str | torch.device | None = None
+    weights: Weights = "caffe"
+    pooling: Pooling = "avg"
+    channels_last: bool = True
+    autocast: bool = False
+
+
+@dataclass
+class Watch:
+    """Who follows the run while it goes.
+
+    Attributes:
+        callback: called with a :class:`StepInfo` every ``callback_every`` steps (live previews).
+        stop_event: set it (e.g. from a Stop button) to end the run after the current step.
+        progress: show a tqdm bar (a widget in notebooks, text in terminals).
+        warn_slow: warn with a one-line estimate (:mod:`nst_edu.estimate`) when the run is
+            estimated to take more than a minute.
+    """
+
+    callback: Callable[[StepInfo], None] | None = None
+    callback_every: int = 10
+    stop_event: threading.Event | None = None
+    progress: bool = True
+    warn_slow: bool = True
+
+
+GROUPS: tuple[type, ...] = (Optimization, Runtime, Watch)
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Watch]:
+    """Route keyword settings (``steps=100, device="cuda", progress=False`` …) to their group.
+
+    Raises:
+        NstEduError: for a name that belongs to no group, naming the ones that do.
+    """
+    groups = []
+    rest = dict(settings)
+    for cls in GROUPS:
+        names = {f.name for f in fields(cls)}
+        groups.append(cls(**{k: rest.pop(k) for k in list(rest) if k in names}))
+    if rest:
+        known = sorted(f.name for cls in GROUPS for f in fields(cls))
+        raise NstEduError(f"unknown setting(s) {sorted(rest)}: use one of {', '.join(known)}")
+    return groups[0], groups[1], groups[2]
+
+
+class _Stop(Exception):
+    """Raised inside the closure to leave the optimiser cleanly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | None, seed: int | None,
+                  noise_amplitude: float = NOISE_AMPLITUDE) -> Tensor:
+    """White noise (the paper), a copy of the photograph, or a given image, as a (B, 3, H, W) tensor."""
+    if isinstance(init, Tensor):
+        if tuple(init.shape) != tuple(shape):
+            raise NstEduError(f"init image has shape {tuple(init.shape)} but the output is {tuple(shape)}: resize it")
+        return init.detach().float().contiguous().clone()
+    if init == "content":
+        if content_image is None:
+            raise NstEduError("init='content' needs a content_image: give one or use init='noise'")
+        return content_image.detach().expand(shape).contiguous().clone()
+    if init == "noise":
+        # White noise of small amplitude around mid-grey. The paper gives no amplitude; full-range
+        # noise (0 … 1) leaves a high-frequency residue that L-BFGS removes only very slowly.
+        # Drawn on the CPU from its own generator so a seed gives the same image on every device.
+        g = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+        return 0.5 + noise_amplitude * (2 * torch.rand(shape, generator=g) - 1)
+    raise NstEduError(f"unknown init {init!r}: use 'noise' (the paper), 'content' or an image tensor")
+
+
+def heap_kept(x: Tensor) -> AbstractContextManager[None]:
+    """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
+    ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
+    largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * x.element_size()  # conv1_x's responses
+    return keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest))
+
+
+def minimize(
+    objective: Objective,
+    model: VGG19Features,
+    x: Tensor,
+    how: Optimization = Optimization(),
+    where: Runtime = Runtime(),
+    watch: Watch | None = None,
+) -> SynthesisResult:
+    """Minimise ``objective`` over the pixels of ``x`` (B, 3, H, W), the network held fixed.
+
+    Ctrl-C, the stop event and divergence end the run early and still return the best image so far.
+    """
+    watch = watch or Watch()
+    steps = how.steps
+    x = x.requires_grad_(True)
+    s_layers = list(objective.style_targets)
+    amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bool(where.autocast))
+    hist = History(style_layers={name: [] for name in s_layers})
+    best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}
+    bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)
+
+    def closure() -> Tensor:
+        if watch.stop_event is not None and watch.stop_event.is_set():
+            raise _Stop("stopped")
+        if len(hist) >= steps:
+            raise _Stop("finished")
+        x.grad = None
+        inp = x.contiguous(memory_format=torch.channels_last) if where.channels_last else x
+        with amp:  # the network in bfloat16 if asked; every loss in float32
+            feats = {n: F.float() for n, F in model(inp, objective.layers).items()}
+        terms = objective(feats, x)
+        loss = terms.total.sum()
+        # One device→host transfer per step (not one per number): cheap on CPU, a sync on CUDA.
+        values = torch.stack([loss.detach(), terms.content.sum().detach(), terms.style.sum().detach()]
+                             + [terms.layers[n].sum().detach() for n in s_layers]).tolist()
+        value = values[0]
+        if not math.isfinite(value) or (hist.total and value > how.divergence_factor * hist.total[0]):
+            raise _Stop(
+                f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
+                f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
+            )
+        loss.backward()
+        step = len(hist) + 1
+        hist.step.append(step)
+        hist.content.append(values[1])
+        hist.style.append(values[2])
+        for n, v in zip(s_layers, values[3:]):
+            hist.style_layers[n].append(v)
+        hist.total.append(value)
+        if value < best["loss"]:
+            best.update(loss=value, image=x.detach().clone(), step=step)
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.3g}", refresh=False)
+        if watch.callback is not None and (step % max(1, watch.callback_every) == 0 or step == steps):
+            img = x.detach().clamp(0, 1).cpu()
+            watch.callback(StepInfo(step, steps, value, hist.content[-1], hist.style[-1], img))
+        return loss
+
+    reason, interrupted = "finished", False
+    start = time.perf_counter()
+    with heap_kept(x):
+        try:
+            if how.optimizer == "lbfgs":
+                # nst_edu.lbfgs, not torch.optim's (which imports torch._dynamo: ≈1.3 s at startup).
+                # One long run capped by evaluations (the closure stops it at `steps`), with
+                # tolerances off so it does the steps it was asked for.
+                lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=how.lr or 1.0,
+                      history_size=how.history_size, line_search=how.line_search,
+                      tolerance_grad=-1.0, tolerance_change=-1.0)
+            else:
+                adam = torch.optim.Adam([x], lr=how.lr or 0.02)
+                while len(hist) < steps:
+                    adam.step(closure)
+        except _Stop as stop:
+            reason = stop.reason
+            interrupted = reason == "stopped"
+            if reason not in ("stopped", "finished"):
+                warnings.warn(reason, RuntimeWarning, stacklevel=3)
+        except KeyboardInterrupt:
+            reason, interrupted = "interrupted", True
+        finally:
+            bar.close()
+    return SynthesisResult(
+        image=x.detach().clamp(0, 1).cpu(),
+        best_image=best["image"].clamp(0, 1).cpu(),
+        best_loss=best["loss"],
+        best_step=best["step"],
+        history=hist,
+        wall_time=time.perf_counter() - start,
+        steps=len(hist),
+        interrupted=interrupted,
+        stop_reason=reason,
+    )

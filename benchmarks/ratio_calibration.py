@@ -12,11 +12,14 @@ log(style gain) = log(content keep), interpolated on log α/β: the point where 
     python benchmarks/ratio_calibration.py --sizes 128 256 --stats max avg      # the table
     python benchmarks/ratio_calibration.py --quick                              # 64 px, for a smoke test
 
-Prints a markdown table; ``--out FILE`` also writes it (atomically).
+Prints a row per setting. ``--json FILE`` adds the measurements to a store (the committed one is
+``data/ratio_balance.json``, which notebook 03 plots); ``--out FILE`` writes the markdown table of
+the whole store (``benchmarks/results/ratio_calibration.md``). Both are written atomically.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -29,7 +32,7 @@ from nst_edu import losses, vgg_weights  # noqa: E402
 from nst_edu.files import atomic_path  # noqa: E402
 from nst_edu.images import load_image, match_pixel_count  # noqa: E402
 from nst_edu.measures import TransferMeasure  # noqa: E402
-from nst_edu.optimize import synthesize  # noqa: E402
+from nst_edu.optimize import NOISE_AMPLITUDE, synthesize  # noqa: E402
 
 RATIOS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 STATS = {  # per-filter means the paper's normalisation divides by (scripts/compute_vgg_normalization.py)
@@ -47,6 +50,23 @@ def balance(ratios: list[float], gains: list[float], keeps: list[float]) -> floa
     return None
 
 
+def table(records: list[dict]) -> str:
+    """A markdown table of measurements, one row each, a column per α/β measured in any of them."""
+    ratios = sorted({r for rec in records for r in rec["ratios"]})
+    units = sorted({rec["units"] for rec in records})
+    lines = [f"cells: style gain / content keep; α/β in {' and '.join(units)} units", "",
+             "| size | steps | start | stats | pooling | " + " | ".join(f"α/β={r:g}" for r in ratios)
+             + " | balance α/β | s/run |", "|" + "---|" * (len(ratios) + 7)]
+    for rec in records:
+        cell = {r: f"{g:.2g} / {k:.2g}" for r, g, k in zip(rec["ratios"], rec["gains"], rec["keeps"])}
+        start = f"noise ±{rec['noise']:g}" if rec["init"] == "noise" else rec["init"]
+        b = rec["balance"]
+        lines.append(f"| {rec['size']} | {rec['steps']} | {start} | {rec['stats']} | {rec['pooling']} | "
+                     + " | ".join(cell.get(r, "") for r in ratios)
+                     + f" | {'%.1e' % b if b else 'out of range'} | {rec['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
 def use_stats(path: Path) -> None:
     """Normalise VGG with the means in ``path`` from now on (the weights are decoded again)."""
     vgg_weights.NORMALIZATION_FILE = Path(path)
@@ -62,20 +82,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="normalisation statistics: 'committed' or .pt files (e.g. made with --pooling max/avg)")
     p.add_argument("--init", nargs="+", default=["noise"], choices=["noise", "content"])
     p.add_argument("--pooling", nargs="+", default=["avg"], choices=["avg", "max"])
+    p.add_argument("--noise", type=float, nargs="+", default=[NOISE_AMPLITUDE],
+                   help=f"white-noise half-widths of the start (default {NOISE_AMPLITUDE}; 0.5 is full range)")
     p.add_argument("--units", choices=("mean", "paper"), default="mean",
                    help="mean: the authors' mean units (calibration 1); paper: nst_edu's calibrated units")
     p.add_argument("--quick", action="store_true", help="64 px, 20 steps, three ratios")
-    p.add_argument("--out", type=Path)
+    p.add_argument("--json", type=Path, help="the store: add this run's measurements to this JSON file")
+    p.add_argument("--out", type=Path, help="write the markdown table of the store (or of this run) here")
     a = p.parse_args(argv)
     if a.quick:
         a.sizes, a.steps, a.ratios = [64], [20], [1e-3, 1e-1, 10.0]
     if a.units == "mean":  # measure without the calibration that this table justifies
         losses.PAPER_RATIO_CALIBRATION = 1.0
-    rows = ["| size | steps | start | stats | pooling | " + " | ".join(f"α/β={r:g}" for r in a.ratios)
-            + " | balance α/β | s/run |", "|" + "---|" * (len(a.ratios) + 7)]
-    legend = f"cells: style gain / content keep; α/β in {a.units} units"
-    print(legend, flush=True)
-    print(rows[0], rows[1], sep="\n", flush=True)
+    print(f"α/β in {a.units} units; style gain / content keep per ratio", flush=True)
+    records: list[dict] = []
     for stats in a.stats:
         use_stats(STATS.get(stats, Path(stats)))
         for size in a.sizes:
@@ -83,25 +103,31 @@ def main(argv: list[str] | None = None) -> int:
             style_image = match_pixel_count(load_image("starry_night"), content_image)
             judge = TransferMeasure(content_image, style_image)
             for steps in a.steps:
-                for init in a.init:
+                for init, noise in [(i, n) for i in a.init for n in (a.noise if i == "noise" else [0.0])]:
                     for pooling in a.pooling:
                         gains, keeps, t = [], [], time.perf_counter()
                         for r in a.ratios:
                             res = synthesize(content_image, style_image, alpha=r, beta=1.0, steps=steps, init=init,
-                                             pooling=pooling, seed=0, progress=False, warn_slow=False)
+                                             noise_amplitude=noise or NOISE_AMPLITUDE, pooling=pooling, seed=0,
+                                             progress=False, warn_slow=False)
                             g, k = judge(res.image)
                             gains.append(g)
                             keeps.append(k)
-                        b = balance(list(a.ratios), gains, keeps)
-                        cells = " | ".join(f"{g:.2g} / {k:.2g}" for g, k in zip(gains, keeps))
-                        name = stats if stats in STATS else Path(stats).stem
-                        row = (f"| {size} | {steps} | {init} | {name} | {pooling} | {cells} | "
-                               f"{'%.1e' % b if b else 'out of range'} | {(time.perf_counter() - t) / len(a.ratios):.0f} |")
-                        rows.append(row)
-                        print(row, flush=True)
-    if a.out:
+                        rec = dict(size=size, steps=steps, init=init, noise=noise,
+                                   stats=stats if stats in STATS else Path(stats).stem, pooling=pooling,
+                                   units=a.units, ratios=list(a.ratios), gains=gains, keeps=keeps,
+                                   balance=balance(list(a.ratios), gains, keeps),
+                                   seconds=(time.perf_counter() - t) / len(a.ratios))
+                        records.append(rec)
+                        print(table([rec]).splitlines()[-1], flush=True)
+    if a.json:  # the store: every measurement so far, this run's added
+        old = json.loads(a.json.read_text(encoding="utf-8")) if a.json.exists() else []
+        records = old + records
+        with atomic_path(a.json, suffix=".json") as tmp:
+            tmp.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    if a.out:  # the table of everything in the store (or of this run without one)
         with atomic_path(a.out, suffix=".md") as tmp:
-            tmp.write_text(legend + "\n\n" + "\n".join(rows) + "\n", encoding="utf-8")
+            tmp.write_text(table(records) + "\n", encoding="utf-8")
     return 0
 
 

@@ -32,11 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="per-filter mean responses of VGG-19 (Caffe weights)")
     parser.add_argument("--pooling", choices=("avg", "max"), default="avg",
                         help="avg: the committed statistics; max: for benchmarks/ratio_calibration.py --stats")
+    parser.add_argument("--images", type=Path, default=None,
+                        help="a folder of photographs to average over instead of the catalogue (e.g. the "
+                             "scikit-image wheel's skimage/data photos, for benchmarks/ratio_calibration.py)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     model = VGG19Features(weights="caffe", pooling=args.pooling, normalize=False)
     sums = {name: torch.zeros(0) for name in CONV_LAYERS}
-    names = catalog.names()
+    names = (sorted(str(p) for p in args.images.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+             if args.images else catalog.names())
     with torch.no_grad():
         for name in names:
             feats = model(load_image(name, size=256), list(CONV_LAYERS))
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.save(means, tmp)
     os.replace(tmp, args.out)
     print(f"wrote {args.out} from {len(names)} images, {args.pooling} pooling")
+    if args.images:
+        print("images:", ", ".join(Path(n).name for n in names))
     return 0
 
 

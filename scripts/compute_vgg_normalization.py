@@ -4,7 +4,7 @@ Gatys et al.: "We normalized the network by scaling the weights such that the me
 each convolutional filter over images and positions is equal to one." They averaged over ImageNet;
 we cannot download it here, so we average over the catalogue's images (all of them, at 256 px),
 which gives the same order of magnitude per filter. The result is committed as
-data/vgg19_caffe_filter_means.pt; rerun this script to regenerate it (needs the images, e.g.
+nst_edu/data/vgg19_caffe_filter_means.pt; rerun this script to regenerate it (needs the images, e.g.
 NST_EDU_MIRROR=../shared/images).
 
 ``--pooling`` chooses the network the means are taken in: ``avg`` (the committed file) or ``max``,
@@ -25,7 +25,7 @@ from nst_edu import catalog
 from nst_edu.images import load_image
 from nst_edu.vgg import CONV_LAYERS, VGG19Features
 
-OUT = Path(__file__).resolve().parent.parent / "data" / "vgg19_caffe_filter_means.pt"
+OUT = Path(__file__).resolve().parent.parent / "nst_edu" / "data" / "vgg19_caffe_filter_means.pt"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,20 @@ def test_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert catalog.data_dir() == Path(catalog.__file__).resolve().parent.parent / "data" / "cache"
 
 
+def test_an_installed_package_caches_images_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from nst_edu import paths
+
+    monkeypatch.delenv("NST_EDU_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(paths, "_ABOVE", tmp_path / "site-packages")  # what a wheel install looks like
+    assert paths.checkout_root() is None
+    assert catalog.data_dir() == tmp_path / "xdg" / "nst-edu" / "images"
+    # and everything the package reads at run time is inside the package
+    assert paths.PACKAGE_DATA.parent == Path(catalog.__file__).resolve().parent
+    for name in ("catalog.json", "vgg19_caffe_filter_means.pt"):
+        assert (paths.PACKAGE_DATA / name).is_file()
+
+
 @pytest.mark.skipif(not (SHARED / "SOURCES.md").exists(), reason="no shared image mirror here")
 def test_catalogue_agrees_with_sources_md() -> None:
     rows = re.findall(r"^\| (\S+\.jpg) \| (\w+) \+ \S+ \| ([0-9a-f]{64}) \| (\d+)x(\d+) \|",

@@ -1,18 +1,21 @@
 """Make the student versions of the assignment notebooks: ``python -m nst_edu.assignments SRC DST``.
 
-Instructor notebooks mark solutions nbgrader-style::
+The instructor notebooks are nbgrader source notebooks (cell metadata, schema version 3: solution
+cells, locked autograded check cells with ``grade_id`` and ``points``, the written answer a manually
+graded cell), and mark solutions the nbgrader way::
 
     def gram_matrix(F):
-        ### BEGIN SOLUTION
         # HINT: flatten with as_matrix, then multiply by the transpose
+        ### BEGIN SOLUTION
         ...
         ### END SOLUTION
 
-In code cells each block (markers included) becomes ``raise NotImplementedError("<hint>")`` at the
-indentation of its BEGIN line, the hint taken from a ``# HINT:`` line inside the block (else a
-generic one). In markdown cells (written answers) a block becomes "YOUR ANSWER HERE". Nothing else
-in the cell changes. Outputs, execution counts and metadata are stripped. The notebooks are written
-to a temporary folder next to DST which then replaces DST, so DST is never half written.
+With nbgrader, ``nbgrader generate_assignment`` makes the student versions. Without it, this module
+makes the same ones: each block (markers included) becomes nbgrader's stub at the indentation of its
+BEGIN line — ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` in code, "YOUR ANSWER HERE" in
+markdown — so hints belong *above* the block, where students keep them. Nothing else in the cell
+changes. Outputs, execution counts and metadata are stripped. The notebooks are written to a
+temporary folder next to DST which then replaces DST, so DST is never half written.
 """
 from __future__ import annotations
 
@@ -27,47 +30,41 @@ from pathlib import Path
 
 import nbformat
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-GENERIC_HINT = "replace this line with your solution"
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, matched anywhere in a line
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's ClearSolutions stubs
 ANSWER = "YOUR ANSWER HERE"
-_HINT = re.compile(r"^\s*#\s*HINT:\s*(.*?)\s*$")
+_HINT = re.compile(r"^\s*#\s*HINT:")
 _KEEP_METADATA = ("kernelspec", "language_info")
 
 
 class SolutionMarkerError(ValueError):
-    """A BEGIN without END (or the reverse) in an instructor notebook."""
+    """A BEGIN without END (or the reverse), or a hint the students would lose, in an instructor notebook."""
 
 
 def strip_solutions(source: str, markdown: bool = False, where: str = "cell") -> str:
     """Replace every solution block of one cell's source (see the module docstring)."""
     out: list[str] = []
-    block: list[str] | None = None
-    indent = ""
+    inside = False
     for number, line in enumerate(source.split("\n"), start=1):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            if block is not None:
+        if BEGIN in line:
+            if inside:
                 raise SolutionMarkerError(f"{where}, line {number}: {BEGIN!r} inside another solution block")
-            block, indent = [], line[: len(line) - len(line.lstrip())]
-        elif stripped.startswith(END):
-            if block is None:
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub for stub in ((ANSWER,) if markdown else CODE_STUB))
+        elif END in line:
+            if not inside:
                 raise SolutionMarkerError(f"{where}, line {number}: {END!r} without a {BEGIN!r} before it")
-            out.append(indent + _placeholder(block, markdown))
-            block = None
-        elif block is not None:
-            block.append(line)
+            inside = False
+        elif inside:
+            if _HINT.match(line):
+                raise SolutionMarkerError(f"{where}, line {number}: a # HINT: inside a solution block is removed "
+                                          "with it; move it above the BEGIN SOLUTION line")
         else:
             out.append(line)
-    if block is not None:
+    if inside:
         raise SolutionMarkerError(f"{where}: {BEGIN!r} without a matching {END!r}")
     return "\n".join(out)
-
-
-def _placeholder(block: list[str], markdown: bool) -> str:
-    hints = [m.group(1) for m in map(_HINT.match, block) if m and m.group(1)]
-    if markdown:
-        return ANSWER + (f" (hint: {hints[0]})" if hints else "")
-    return f"raise NotImplementedError({json.dumps(hints[0] if hints else GENERIC_HINT, ensure_ascii=False)})"
 
 
 def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:

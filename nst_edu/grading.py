@@ -8,7 +8,9 @@ cell of a notebook can show ``summary()`` ("Score: 4/4").
 
 A function that raises ``NotImplementedError`` (the student version's placeholder) is reported as
 "not implemented yet"; any other exception becomes a one-line message naming it and what the check
-was doing. Checks never raise.
+was doing. In a notebook checks never raise: the student reads the line and the next cell runs.
+Under nbgrader (``NBGRADER_EXECUTION`` set) a check that does not pass raises ``AssertionError``
+with that line, because nbgrader gives a test cell full marks unless it raises.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor
+
+from nst_edu.config import under_nbgrader
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented yet", "error"
 _MARK = {PASSED: "✔", FAILED: "✘", NOT_IMPLEMENTED: "…", ERROR: "✘"}
@@ -112,6 +116,8 @@ def _run(task: str, body: Callable[[_Checker], tuple[str, Any]]) -> CheckResult:
         text = " ".join(str(exc).split()) or "no message"
         result = CheckResult(task, ERROR, f"{type(exc).__name__} while {ck.doing}: {text[:300]}")
     SCOREBOARD[task] = result
+    if not result.passed and under_nbgrader():
+        raise AssertionError(str(result))
     return result
 
 

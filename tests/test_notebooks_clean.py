@@ -23,3 +23,41 @@ def test_notebook_is_clean(path: Path) -> None:
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
     ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them (jupyter nbconvert --clear-output --inplace)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_installs_on_colab_and_nowhere_else(path: Path) -> None:
+    """One setup cell, the same first lines everywhere; the tag it installs is this version's."""
+    import tomllib
+
+    from nst_edu.config import COLAB_SETUP
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    assert first.startswith(COLAB_SETUP), f"{path.name}: the setup cell should start with nst_edu.config.COLAB_SETUP"
+    assert sum("google.colab" in "".join(c["source"]) for c in nb["cells"]) == 1
+    version = tomllib.loads((path.parents[1 if path.parent.name == "notebooks" else 2] / "pyproject.toml")
+                            .read_text())["project"]["version"]
+    assert f"@v{version}\"" in COLAB_SETUP
+
+
+def test_the_colab_branch_is_skipped_outside_colab() -> None:
+    """The branch runs IPython's %pip only under Colab; elsewhere the cell is a no-op (nbval and the
+    wheel test run it for real; here, its transformed code with a recording `get_ipython`)."""
+    import sys
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from nst_edu.config import COLAB_SETUP
+
+    code = TransformerManager().transform_cell(COLAB_SETUP)
+    assert "run_line_magic('pip'" in code
+    calls: list = []
+
+    class Shell:
+        def run_line_magic(self, *args):
+            calls.append(args)
+
+    ns = {"get_ipython": Shell}
+    exec(compile(code, "<setup>", "exec"), ns)
+    assert calls == [] and "google.colab" not in sys.modules

@@ -1,0 +1,143 @@
+"""The assignments under the real nbgrader: a throw-away course, three submissions per assignment.
+
+For each instructor notebook: ``nbgrader generate_assignment``, then ``nbgrader autograde`` on
+* ``solution``:  the release version with the instructor's solutions filled in → every autograded point;
+* ``untouched``: the release version as a student receives it                 → zero;
+* ``wrong``:     plausible mistakes (a Gram matrix divided by M, a content loss without ½ …),
+then ``nbgrader export`` to a CSV whose scores are checked. Needs the ``course`` extra.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nst_edu import assignments
+
+pytest.importorskip("nbgrader", reason="needs the course extra: pip install -e '.[course]'")
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "notebooks" / "assignments"
+MIRROR = Path(os.environ.get("NST_EDU_MIRROR", ROOT.parent / "shared" / "images"))
+ASSIGNMENTS = {f"a{p.name[:2]}": p for p in sorted(SRC.glob("*.ipynb"))}  # a01 → 01_losses.ipynb …
+
+# Plausible wrong answers, by the grade_id of the solution cell they replace.
+WRONG = {
+    "gram_matrix": "def gram_matrix(F):\n    flat = as_matrix(F)\n    return flat @ flat.T / flat.shape[-1]  # divided by M\n",
+    "content_loss": "def content_loss(F, P):\n    return ((F - P) ** 2).sum()  # no 1/2\n",
+    "style_layer_loss": ("def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+                         "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"),
+    "total_loss": "def total_loss(content, style, alpha, beta):\n    return alpha * content + beta * style\n",
+    "content_loss_grad": "def content_loss_grad(F, P):\n    return F - P  # forgot the ReLU mask\n",
+    "style_layer_loss_grad": ("def style_layer_loss_grad(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+                              "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (N**2 * M**2)\n"
+                              "    return g.reshape(F.shape) * (F > 0).to(F.dtype)\n"),
+    "reconstruct_content": ("def reconstruct_content(model, content_image, layer, init, steps):\n"
+                            "    return init.clone()  # never optimised\n"),
+    "ratio_study": ("def ratio_study(content_image, style_image, ratios, steps):\n"
+                    "    # alpha and beta swapped\n"
+                    "    return {r: synthesize(content_image, style_image, alpha=1.0, beta=r, steps=steps,\n"
+                    "                          progress=False).image for r in ratios}\n"),
+}
+#: autograded points each wrong submission keeps (total autograded points in brackets)
+WRONG_SCORE = {"a01": 3, "a02": 2, "a03": 0, "a04": 0}
+
+
+def _nbgrader(course: Path, *args: str, timeout: float = 900) -> None:
+    # nbgrader's kernels inherit this environment: the mirror, and no NST_EDU_QUICK (grading must
+    # switch to quick mode by itself)
+    env = {k: v for k, v in os.environ.items() if k != "NST_EDU_QUICK"}
+    env["NST_EDU_MIRROR"] = str(MIRROR)
+    # nbgrader runs the `alembic` command of its environment, as if the venv were activated
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def _solutions(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _points(nb: nbformat.NotebookNode, manual: bool) -> float:
+    """Autograded (manual=False) or hand-graded (manual=True) points of a source notebook."""
+    return sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"]["solution"] == manual)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (MIRROR / "tubingen.jpg").exists():
+        pytest.skip("needs the image mirror")
+    course = tmp_path_factory.mktemp("course")
+    # The instructor's setup, as README "For instructors" describes it.
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        "c.CourseDirectory.course_id = 'nst-edu'\n"
+        "c.ExecutePreprocessor.timeout = 600  # a synthesis cell can take minutes\n"
+    )
+    for name, path in ASSIGNMENTS.items():
+        (course / "source" / name).mkdir(parents=True)
+        (course / "source" / name / path.name).write_bytes(path.read_bytes())
+        _nbgrader(course, "generate_assignment", name, "--force")
+        release = nbformat.read(course / "release" / name / path.name, as_version=4)
+        teacher = _solutions(nbformat.read(path, as_version=4))
+        for student in ("solution", "untouched", "wrong"):
+            nb = nbformat.from_dict(json.loads(json.dumps(release)))
+            for grade_id, cell in _solutions(nb).items():
+                if student == "solution":
+                    cell.source = teacher[grade_id].source
+                elif student == "wrong" and grade_id in WRONG:
+                    cell.source = WRONG[grade_id]
+            folder = course / "submitted" / student / name
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / path.name)
+        _nbgrader(course, "autograde", name, "--create")
+    _nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    return course
+
+
+def _grades(course: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with open(course / "grades.csv", newline="") as f:
+        return {(row["assignment"], row["student_id"]): row for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_nbgrader_scores_solution_full_untouched_zero_wrong_partial(course: Path, name: str) -> None:
+    source = nbformat.read(ASSIGNMENTS[name], as_version=4)
+    auto, manual = _points(source, manual=False), _points(source, manual=True)
+    grades = _grades(course)
+    assert float(grades[(name, "solution")]["max_score"]) == auto + manual
+    assert float(grades[(name, "solution")]["score"]) == auto  # written answers wait for the instructor
+    assert float(grades[(name, "untouched")]["score"]) == 0
+    assert float(grades[(name, "wrong")]["score"]) == WRONG_SCORE[name]
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_graded_notebooks_say_why_and_write_nothing_to_stderr(course: Path, name: str) -> None:
+    path = ASSIGNMENTS[name]
+    solved = nbformat.read(course / "autograded" / "solution" / name / path.name, as_version=4)
+    stderr = [o.text for c in solved.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, stderr
+    untouched = nbformat.read(course / "autograded" / "untouched" / name / path.name, as_version=4)
+    errors = [o for c in untouched.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and all(e.ename == "AssertionError" for e in errors)
+    assert all("NOT IMPLEMENTED YET" in e.evalue for e in errors), [e.evalue for e in errors]
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_make_assignments_gives_nbgraders_student_notebooks(course: Path, name: str, tmp_path: Path) -> None:
+    path = ASSIGNMENTS[name]
+    ours = assignments.student_notebook(nbformat.read(path, as_version=4), path.name)
+    theirs = nbformat.read(course / "release" / name / path.name, as_version=4)
+    assert [c.source for c in ours.cells] == [c.source for c in theirs.cells]

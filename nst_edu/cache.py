@@ -31,7 +31,7 @@ from nst_edu.results import History, SynthesisResult
 ENV = "NST_EDU_CACHE_DIR"
 _PACKAGE = Path(__file__).resolve().parent
 # What computes a synthesis: change one of these files and every cached result is stale.
-_CODE = ("losses.py", "objective.py", "minimize.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
+_CODE = ("losses.py", "guidance.py", "objective.py", "minimize.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
 
 
 def cache_dir() -> Path | None:
@@ -72,6 +72,8 @@ def _digest(value: Any) -> Any:
         return [_digest(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. a Guidance and its regions
+        return {type(value).__name__: {f.name: _digest(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     raise TypeError(f"cannot key a cached synthesis on {type(value).__name__}")
 
 

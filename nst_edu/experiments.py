@@ -211,18 +211,6 @@ def synthesize_tv(
     return r.image, r.history.total
 
 
-_RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-
-
-def preserve_colour(stylised: Tensor, content_image: Tensor) -> Tensor:
-    """Luminance-only transfer: the stylised image's luminance (Y) with the photo's colour (I, Q)."""
-    m = _RGB2YIQ
-    s = torch.einsum("ij,bjhw->bihw", m, stylised)
-    c = torch.einsum("ij,bjhw->bihw", m, images.match_size(content_image, stylised))
-    yiq = torch.cat([s[:, :1], c[:, 1:]], dim=1)
-    return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(m), yiq).clamp(0, 1)
-
-
 def mean_responses(model: VGG19Features, image: Tensor, layers: Sequence[str] = STYLE_LAYERS) -> dict[str, float]:
     """Mean response of each layer to ``image`` (over filters and positions)."""
     with torch.no_grad():

@@ -179,7 +179,7 @@ def minimize(
     watch = watch or Watch()
     steps = how.steps
     x = x.requires_grad_(True)
-    s_layers = list(objective.style_targets)
+    s_layers = objective.style_layers
     amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bool(where.autocast))
     hist = History(style_layers={name: [] for name in s_layers})
     best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}

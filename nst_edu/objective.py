@@ -12,13 +12,16 @@ report ``content`` as eq. (1) and ``style`` as eq. (5); only the total that is m
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Mapping, NamedTuple, Sequence
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, NamedTuple, Sequence, Union
 
 import torch
 from torch import Tensor
 
 from nst_edu import losses
+from nst_edu.errors import NstEduError
+from nst_edu.guidance import Guidance, GuidedTarget, guided_targets
 from nst_edu.losses import RatioConvention
 from nst_edu.vgg import VGG19Features
 
@@ -41,6 +44,8 @@ class Objective:
         style_targets: A^l, the artwork's Gram matrices per style layer, (1, N_l, N_l).
         content_weights: c_l per content layer: 1 (exact) or 2/(N_l M_l) (paper: a mean).
         style_weights: w_l of eq. (5) (default 1/len(style_layers) each).
+        guided: per style layer, the regions' masks and guided Gram targets (spatial control,
+            :mod:`nst_edu.guidance`), used instead of ``style_targets`` at those layers.
         alpha, beta: the weights of eq. (7), shape (B,) (B > 1: several ratios in one batch).
         convention: how α/β is read ("paper" or "exact").
         extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
@@ -55,11 +60,17 @@ class Objective:
     beta: Tensor
     convention: RatioConvention = "paper"
     extra_loss: Callable[[Tensor], Tensor] | None = None
+    guided: dict[str, GuidedTarget] = field(default_factory=dict)
+
+    @property
+    def style_layers(self) -> list[str]:
+        """The layers of the style term: plain (eq. 4) and guided (:mod:`nst_edu.guidance`)."""
+        return list(self.style_targets) + list(self.guided)
 
     @property
     def layers(self) -> list[str]:
         """Every layer the network must return, content layers first."""
-        return list(self.content_targets) + [n for n in self.style_targets if n not in self.content_targets]
+        return list(self.content_targets) + [n for n in self.style_layers if n not in self.content_targets]
 
     @property
     def batch(self) -> int:
@@ -77,6 +88,7 @@ class Objective:
         zero = self.alpha.new_zeros(B)
         content_layers = {n: per_image(losses.content_loss, n, P) for n, P in self.content_targets.items()}
         e = {n: per_image(losses.style_layer_loss, n, A) for n, A in self.style_targets.items()}
+        e.update({n: per_image(lambda F, g: g(F), n, g) for n, g in self.guided.items()})
         content = sum(content_layers.values(), zero)
         weighted_content = sum((self.content_weights[n] * v for n, v in content_layers.items()), zero)
         style = sum((self.style_weights[n] * e[n] for n in e), zero)
@@ -88,52 +100,113 @@ class Objective:
         return Terms(total, content, style, e)
 
 
+StyleSource = Union[Tensor, Sequence[Tensor], Guidance]
+#: Blend weights of several style images: one number per image, or per image {layer: weight}.
+StyleBlend = Union[Sequence[float], Sequence[Mapping[str, float]]]
+
+
+def blend_weights(n_images: int, layers: Sequence[str], blend: StyleBlend | None) -> dict[str, list[float]]:
+    """Per layer, the weight of each style image, normalised to sum 1 (default: equal weights).
+
+    Raises:
+        NstEduError: a weight per image missing or extra, a negative weight, or a layer where every
+            weight is 0.
+    """
+    if blend is None:
+        return {n: [1.0 / n_images] * n_images for n in layers}
+    blend = list(blend)
+    if len(blend) != n_images:
+        raise NstEduError(f"{len(blend)} style weights for {n_images} style images: give one weight per style image")
+    per_layer = {n: [float(b.get(n, 0.0)) if isinstance(b, Mapping) else float(b) for b in blend] for n in layers}
+    for n, ws in per_layer.items():
+        if any(w < 0 or not math.isfinite(w) for w in ws):
+            raise NstEduError(f"style weights must be finite and ≥ 0, got {ws} at {n}")
+        if sum(ws) <= 0:
+            raise NstEduError(f"every style weight is 0 at {n}: give that layer a weight or remove it from style_layers")
+    return {n: [w / sum(ws) for w in ws] for n, ws in per_layer.items()}
+
+
+def style_targets(model: VGG19Features, style_image: Tensor | Sequence[Tensor], layers: Sequence[str],
+                  blend: StyleBlend | None = None) -> dict[str, Tensor]:
+    """A^l of one artwork (eq. 3), or the blend Σ_k b_k^l A_k^l of several (multi-style transfer).
+
+    Mixing the Gram matrices per layer (not the images) is how several styles are combined; with
+    per-layer weights the low layers can come from one image and the high layers from another
+    (scale control, Gatys et al. 2017, Sec. 6). Give every style image the photo's pixel count
+    (``experiments.load_style``): A^l grows with M_l, which eq. (4) divides by the output's.
+    """
+    images = [style_image] if isinstance(style_image, Tensor) else list(style_image)
+    if not images:
+        raise NstEduError("no style image given: give one, or several with style_blend weights")
+    weights = blend_weights(len(images), layers, blend)
+    A: dict[str, Tensor] = {}
+    with torch.no_grad():
+        for k, image in enumerate(images):
+            for n, F in model(image, list(layers)).items():
+                if weights[n][k] > 0:
+                    A[n] = A[n] + weights[n][k] * losses.gram_matrix(F) if n in A else weights[n][k] * losses.gram_matrix(F)
+    return A
+
+
 def compute_targets(
     model: VGG19Features,
     content_image: Tensor | None,
-    style_image: Tensor | None,
+    style_image: Tensor | Sequence[Tensor] | None,
     content_layers: Sequence[str],
     style_layers: Sequence[str],
+    style_blend: StyleBlend | None = None,
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """P^l of the photograph and A^l (Gram matrices) of the artwork, computed once without gradients."""
+    """P^l of the photograph and A^l (Gram matrices, blended for several artworks), without gradients."""
     with torch.no_grad():
         P = dict(model(content_image, content_layers)) if content_image is not None and content_layers else {}
-        A = {}
-        if style_image is not None and style_layers:
-            A = {name: losses.gram_matrix(F) for name, F in model(style_image, style_layers).items()}
+    A = style_targets(model, style_image, style_layers, style_blend) if style_image is not None and style_layers else {}
     return P, A
 
 
 def make_objective(
     model: VGG19Features,
     content_image: Tensor | None,
-    style_image: Tensor | None,
+    style_image: StyleSource | None,
     content_layers: Sequence[str],
     style_layers: Sequence[str],
     *,
     style_weights: Mapping[str, float] | Sequence[float] | None = None,
+    style_blend: StyleBlend | None = None,
     alpha: float | Sequence[float] = 1.0,
     beta: float | Sequence[float] = 1e3,
     convention: RatioConvention = "paper",
     extra_loss: Callable[[Tensor], Tensor] | None = None,
+    output_size: tuple[int, int] | None = None,
 ) -> Objective:
-    """The objective for a photograph and/or an artwork: targets computed once, without gradients.
+    """The objective for a photograph and/or artwork(s): targets computed once, without gradients.
 
     Args:
         model: the network (its device and memory layout are the targets').
-        content_image: p⃗ (1, 3, H, W), or None for style reconstruction. style_image: a⃗, or None.
+        content_image: p⃗ (1, 3, H, W), or None for style reconstruction.
+        style_image: a⃗ (1, 3, H', W'); several artworks (blended with ``style_blend``); a
+            :class:`~nst_edu.guidance.Guidance` (a painting per region); or None.
         content_layers, style_layers: the layers of each term (ignored where the image is None).
-        style_weights: w_l. alpha, beta: eq. (7); sequences of length B synthesise B images.
+        style_weights: w_l of eq. (5). style_blend: weights of several artworks (:func:`blend_weights`).
+        alpha, beta: eq. (7); sequences of length B synthesise B images.
         convention: "paper" (α/β as printed in the paper) or "exact" (eq. (1) as printed).
         extra_loss: an optional term of the image added to the total (see :class:`Objective`).
+        output_size: (H, W) of the image to synthesise; needed for guidance without a content image.
     """
     c_layers = list(content_layers) if content_image is not None else []
     s_layers = list(style_layers) if style_image is not None else []
-    P, A = compute_targets(model, content_image, style_image, c_layers, s_layers)
+    guided: dict[str, GuidedTarget] = {}
+    if isinstance(style_image, Guidance):
+        size = tuple(content_image.shape[-2:]) if content_image is not None else output_size
+        if size is None:
+            raise NstEduError("guidance without a content image needs the output size: pass size=(H, W)")
+        guided = guided_targets(model, style_image, s_layers, size)
+        P, A = compute_targets(model, content_image, None, c_layers, [])
+    else:
+        P, A = compute_targets(model, content_image, style_image, c_layers, s_layers, style_blend)
     c_weights = {n: losses.content_weight(convention, F.shape[1], F.shape[-2] * F.shape[-1]) for n, F in P.items()}
     w = losses.layer_weights(s_layers, style_weights) if s_layers else {}
     batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-    device = next(iter(P.values() or A.values())).device
+    device = next(t.device for t in [*P.values(), *A.values(), *(g.targets for g in guided.values())])
     a = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
     b = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
-    return Objective(P, A, c_weights, w, a, b, convention, extra_loss)
+    return Objective(P, A, c_weights, w, a, b, convention, extra_loss, guided)

@@ -37,20 +37,22 @@ from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners a
     minimize,
     split_settings,
 )
-from nst_edu.objective import make_objective
+from nst_edu.guidance import Guidance
+from nst_edu.objective import StyleBlend, StyleSource, make_objective
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, default_device, vgg19
 
 
 def synthesize(
     content_image: Tensor | None = None,
-    style_image: Tensor | None = None,
+    style_image: StyleSource | None = None,
     *,
     alpha: float | Sequence[float] = 1.0,
     beta: float | Sequence[float] = 1e3,
     content_layers: Sequence[str] = CONTENT_LAYERS,
     style_layers: Sequence[str] = STYLE_LAYERS,
     style_weights: Mapping[str, float] | Sequence[float] | None = None,
+    style_blend: StyleBlend | None = None,
     convention: RatioConvention = "paper",
     extra_loss: Callable[[Tensor], Tensor] | None = None,
     size: tuple[int, int] | None = None,
@@ -61,10 +63,16 @@ def synthesize(
 
     Args:
         content_image: the photograph p⃗, (1, 3, H, W) in [0, 1]; None for style reconstruction.
-        style_image: the artwork a⃗, (1, 3, H', W'); None for content reconstruction.
+        style_image: the artwork a⃗, (1, 3, H', W'); None for content reconstruction. Beyond the
+            paper (Gatys et al. 2017, notebook 07): a list of artworks, their Gram matrices
+            blended with ``style_blend``; or a :class:`~nst_edu.guidance.Guidance`, a painting
+            per region of the output (spatial control).
         alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2).
         content_layers: layers of L_content (paper: conv4_2). style_layers: layers of L_style
             (paper: conv1_1 … conv5_1). style_weights: w_l (default 1/len(style_layers) each).
+        style_blend: with several style images, a weight each (e.g. [0.7, 0.3]; normalised to
+            sum 1), or per image {layer: weight} (scale control: fine layers from one painting,
+            coarse from another); default equal weights.
         convention: how α/β is read (:data:`nst_edu.losses.RatioConvention`): "paper" (default:
             the paper's printed ratios, the content term a mean over each content layer as in the
             authors' code) or "exact" (eq. (1) as printed, a sum: its α/β depends on image size).
@@ -107,6 +115,7 @@ def synthesize(
     s_layers = list(style_layers) if use_style else []
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
+                style_blend=style_blend,
                 convention=convention, extra_loss=extra_loss, size=size, model=model)
     cache_key = _cache.synthesis_key(what, how, where, watch, device)  # None unless NST_EDU_CACHE_DIR is set
     cached = _cache.load(cache_key) if cache_key else None
@@ -118,16 +127,22 @@ def synthesize(
             model = model.to(memory_format=torch.channels_last)
     fmt = torch.channels_last if where.channels_last else torch.contiguous_format
     content_image = content_image.to(device).contiguous(memory_format=fmt) if content_image is not None else None
-    style_image = style_image.to(device).contiguous(memory_format=fmt) if style_image is not None else None
+    style_image = _to(style_image, device, fmt)
+    out_size = tuple(content_image.shape[-2:]) if content_image is not None else size
     objective = make_objective(model, content_image, style_image, c_layers, s_layers, style_weights=style_weights,
-                               alpha=alpha, beta=beta, convention=convention, extra_loss=extra_loss)
+                               style_blend=style_blend, alpha=alpha, beta=beta, convention=convention,
+                               extra_loss=extra_loss, output_size=out_size)
 
     if content_image is not None:
         shape = tuple(content_image.shape)
     elif size is not None:
         shape = (1, 3, int(size[0]), int(size[1]))
-    else:
-        shape = tuple(style_image.shape)  # type: ignore[union-attr]
+    elif isinstance(style_image, Tensor):
+        shape = tuple(style_image.shape)
+    elif isinstance(style_image, Guidance):
+        raise NstEduError("guidance without a content image needs the output size: pass size=(H, W)")
+    else:  # several artworks: the first one's size
+        shape = tuple(style_image[0].shape)
     shape = (objective.batch,) + tuple(shape[1:])  # B syntheses start from the same image
     init = how.init
     if isinstance(init, Tensor) and init.shape[0] == 1:
@@ -141,6 +156,19 @@ def synthesize(
     if cache_key and result.stop_reason == "finished":
         _cache.store(cache_key, result)
     return result
+
+
+def _to(style_image: StyleSource | None, device: torch.device, fmt: torch.memory_format) -> StyleSource | None:
+    """The style image(s) on ``device`` in layout ``fmt`` (a guidance's paintings too)."""
+    if style_image is None:
+        return None
+    if isinstance(style_image, Tensor):
+        return style_image.to(device).contiguous(memory_format=fmt)
+    if isinstance(style_image, Guidance):
+        regions = [replace(r, style_image=r.style_image.to(device).contiguous(memory_format=fmt))
+                   for r in style_image.regions]
+        return replace(style_image, regions=regions)
+    return [s.to(device).contiguous(memory_format=fmt) for s in style_image]
 
 
 def _groups(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Watch]:

@@ -1,0 +1,135 @@
+"""Colour and scale control (Gatys, Ecker, Bethge, Hertzmann & Shechtman 2017, "Controlling
+Perceptual Factors in Neural Style Transfer", Secs. 5 and 6). Spatial control is
+:mod:`nst_edu.guidance`; several styles blended are ``synthesize(style_image=[a, b], style_blend=…)``.
+
+Colour, two ways (Sec. 5):
+
+* **luminance-only transfer** (:func:`luminance_only_transfer`): the style is transferred between
+  the luminance channels only (YIQ's Y; the painting's luminance first matched to the photo's mean
+  and spread), then the result's luminance is recombined with the photo's colour channels I, Q;
+* **colour histogram matching** (:func:`match_colour`): before the transfer, the painting's pixels
+  are moved by an affine map x ↦ A x + b so that their mean and covariance equal the photo's
+  (A = Σ_c^{1/2} Σ_s^{-1/2}, symmetric square roots), then the transfer runs as usual.
+
+Scale (Sec. 6): style at fine scales lives in the low layers, at coarse scales in the high ones, so
+:func:`scale_blend` takes the low layers' Gram matrices from one painting and the high layers' from
+another.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from nst_edu.errors import NstEduError
+from nst_edu.images import match_size
+from nst_edu.results import SynthesisResult
+from nst_edu.vgg import STYLE_LAYERS
+
+#: RGB → YIQ (NTSC). Y is the luminance, I and Q the colour.
+RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def _mix(matrix: Tensor, image: Tensor) -> Tensor:
+    return torch.einsum("ij,bjhw->bihw", matrix.to(image), image)
+
+
+def to_yiq(image: Tensor) -> Tensor:
+    """(B, 3, H, W) RGB in [0, 1] → (B, 3, H, W) YIQ."""
+    return _mix(RGB2YIQ, image)
+
+
+def from_yiq(yiq: Tensor) -> Tensor:
+    """(B, 3, H, W) YIQ → RGB, clamped to [0, 1]."""
+    return _mix(torch.linalg.inv(RGB2YIQ), yiq).clamp(0, 1)
+
+
+def recombine_colour(luminance_from: Tensor, colour_from: Tensor) -> Tensor:
+    """Y of ``luminance_from`` with I, Q of ``colour_from`` (resized to it): the last step of
+    luminance-only transfer, and on its own a quick way to give a stylised image the photo's colours."""
+    y = to_yiq(luminance_from)[:, :1]
+    iq = to_yiq(match_size(colour_from, luminance_from))[:, 1:]
+    return from_yiq(torch.cat([y, iq], dim=1))
+
+
+def luminance(image: Tensor) -> Tensor:
+    """The luminance Y as a grey RGB image (B, 3, H, W): what the network sees in luminance-only transfer."""
+    return to_yiq(image)[:, :1].clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
+
+
+def match_luminance(style_image: Tensor, content_image: Tensor) -> Tensor:
+    """The painting's grey luminance image with the photo's luminance mean and standard deviation
+    (Sec. 5.1: otherwise a dark painting would darken the photo)."""
+    ys, yc = to_yiq(style_image)[:, :1], to_yiq(content_image)[:, :1]
+    matched = (ys - ys.mean()) * (yc.std() / ys.std().clamp_min(1e-6)) + yc.mean()
+    return matched.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
+
+
+def luminance_only_transfer(content_image: Tensor, style_image: Tensor, **kwargs: Any) -> tuple[Tensor, SynthesisResult]:
+    """Style transfer in the luminance channel, the photo's colours kept (Sec. 5.1).
+
+    Args:
+        content_image: p⃗ (1, 3, H, W). style_image: a⃗ (give it the photo's pixel count).
+        **kwargs: passed to :func:`nst_edu.optimize.synthesize` (alpha, beta, steps, model …).
+
+    Returns:
+        (the recombined RGB image (1, 3, H, W), the synthesis of the luminance image).
+    """
+    from nst_edu.optimize import synthesize  # optimize → objective → …: import when used
+
+    result = synthesize(luminance(content_image), match_luminance(style_image, content_image), **kwargs)
+    return recombine_colour(result.image, content_image), result
+
+
+def _sqrtm(cov: Tensor, inverse: bool = False) -> Tensor:
+    values, vectors = torch.linalg.eigh(cov)
+    values = values.clamp_min(1e-8)
+    return vectors @ torch.diag(values ** (-0.5 if inverse else 0.5)) @ vectors.T
+
+
+def match_colour(style_image: Tensor, content_image: Tensor) -> Tensor:
+    """Colour histogram matching (Sec. 5.2): the painting with the photo's colour mean and covariance.
+
+    Args:
+        style_image: (1, 3, H', W') in [0, 1]. content_image: (1, 3, H, W).
+
+    Returns:
+        The painting after x ↦ Σ_c^{1/2} Σ_s^{-1/2} (x − μ_s) + μ_c, clamped to [0, 1].
+    """
+    if style_image.shape[-3] != 3 or content_image.shape[-3] != 3:
+        raise NstEduError("colour matching needs RGB images (…, 3, H, W)")
+    s = style_image.reshape(3, -1).double()
+    c = content_image.reshape(3, -1).double()
+    mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
+    A = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
+    out = A @ (s - mu_s) + mu_c
+    return out.reshape(style_image.shape).to(style_image.dtype).clamp(0, 1)
+
+
+def colour_statistics(image: Tensor) -> tuple[Tensor, Tensor]:
+    """(mean (3,), covariance (3, 3)) of an image's RGB pixels: what :func:`match_colour` matches."""
+    x = image.reshape(3, -1).double()
+    return x.mean(1), torch.cov(x)
+
+
+def hue_histogram(image: Tensor, bins: int = 36) -> Tensor:
+    """Histogram of hue (HSV) over the image's coloured pixels (saturation > 0.1), normalised to 1."""
+    r, g, b = image.reshape(3, -1)
+    mx, mn = torch.maximum(torch.maximum(r, g), b), torch.minimum(torch.minimum(r, g), b)
+    chroma = mx - mn
+    coloured = (chroma / mx.clamp_min(1e-6)) > 0.1
+    safe = chroma.clamp_min(1e-6)
+    hue = torch.where(mx == r, ((g - b) / safe) % 6, torch.where(mx == g, (b - r) / safe + 2, (r - g) / safe + 4))
+    hist = torch.histc(hue[coloured] / 6, bins=bins, min=0, max=1)
+    return hist / hist.sum().clamp_min(1)
+
+
+def scale_blend(fine_layers: Sequence[str] = STYLE_LAYERS[:2],
+                layers: Sequence[str] = STYLE_LAYERS) -> list[dict[str, float]]:
+    """``style_blend`` for two paintings (fine, coarse): the first gives the style of ``fine_layers``
+    (small structures: conv1_1, conv2_1), the second that of the other ``layers`` (large ones)."""
+    unknown = sorted(set(fine_layers) - set(layers))
+    if unknown:
+        raise NstEduError(f"fine layers {unknown} are not style layers {list(layers)}")
+    return [{n: 1.0 for n in layers if n in fine_layers}, {n: 1.0 for n in layers if n not in fine_layers}]

@@ -18,7 +18,11 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("transfer", help="render a content image in the style of an artwork (eq. 7)")
     t.add_argument("--content", required=True, help="path or catalogue name of the photograph")
-    t.add_argument("--style", required=True, help="path or catalogue name of the artwork")
+    t.add_argument("--style", required=True, action="append",
+                   help="path or catalogue name of the artwork; repeat it to blend several styles")
+    t.add_argument("--style-weights", type=float, nargs="+", default=None, metavar="W",
+                   help="blend weights, one per --style (e.g. 0.7 0.3; default equal): the styles' Gram "
+                        "matrices are mixed per layer")
     t.add_argument("--ratio", type=float, default=1e-3,
                    help="alpha/beta of eq. (7) in the paper's units (default 1e-3, as in Fig. 2; smaller: more style)")
     t.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
@@ -52,11 +56,18 @@ def _transfer(args: argparse.Namespace) -> int:
         _positive(name, getattr(args, name))
     if Path(args.output).suffix.lower() not in ("", ".png"):
         raise NstEduError(f"output {args.output!r} must be a .png file: change the -o name")
+    if args.style_weights is not None:
+        if len(args.style_weights) != len(args.style):
+            raise NstEduError(f"{len(args.style_weights)} --style-weights for {len(args.style)} --style images: "
+                              "give one weight per --style")
+        if any(not w >= 0 for w in args.style_weights) or sum(args.style_weights) <= 0:
+            raise NstEduError(f"--style-weights must be ≥ 0 and not all 0, got {args.style_weights}")
     content_image = load_image(args.content, size=args.size)
-    # The artwork at about the photo's pixel count, so both have comparable M_l (eq. 4).
-    style_image = match_pixel_count(load_image(args.style), content_image)
+    # The artworks at about the photo's pixel count, so all have comparable M_l (eq. 4).
+    styles = [match_pixel_count(load_image(s), content_image) for s in args.style]
     result = synthesize(
-        content_image, style_image, alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
+        content_image, styles[0] if len(styles) == 1 else styles, style_blend=args.style_weights,
+        alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
         init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed,
     )
     path = save_image(result.best_image, args.output)

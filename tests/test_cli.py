@@ -31,12 +31,17 @@ def test_catalog_lists_images_with_licences(capsys):
     (["--steps", "0"], "--steps"),
     (["-o", "out.jpg"], ".png"),
     (["--style", "no_such_painting"], "no_such_painting"),
+    (["--style-weights", "0.5", "0.5"], "2 --style-weights for 1 --style"),
+    (["--style-weights", "-1"], "--style-weights must be ≥ 0"),
 ])
 def test_bad_input_exits_2_with_one_line(pair, tmp_path, capsys, args, needle):
     argv = ["transfer", "--content", pair[0], "--style", pair[1], "--size", "16", "--steps", "2",
             "-o", str(tmp_path / "out.png")]
+    if args[0] == "--style-weights":
+        argv += args
+        args = []
     for flag, value in zip(args[::2], args[1::2]):
-        if flag in argv:
+        if flag in argv and flag != "--style-weights":
             argv[argv.index(flag) + 1] = value
         else:
             argv += [flag, value]
@@ -59,3 +64,23 @@ def test_module_entry_point_has_no_traceback_on_error(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_two_styles_blend_towards_the_heavier_weight(tmp_path):
+    rng = np.random.default_rng(1)
+    paths = {}
+    for name, channel in (("red", 0), ("blue", 2)):
+        a = rng.integers(0, 60, (24, 24, 3), dtype=np.uint8)
+        a[..., channel] = rng.integers(180, 255, (24, 24), dtype=np.uint8)
+        Image.fromarray(a).save(tmp_path / f"{name}.png")
+        paths[name] = str(tmp_path / f"{name}.png")
+    Image.fromarray(rng.integers(100, 160, (24, 24, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    redness = {}
+    for weights in (("0.9", "0.1"), ("0.1", "0.9")):
+        out = tmp_path / f"out_{weights[0]}.png"
+        assert main(["transfer", "--content", str(tmp_path / "photo.png"), "--style", paths["red"], "--style",
+                     paths["blue"], "--style-weights", *weights, "--ratio", "1e-5", "--size", "24", "--steps", "40",
+                     "-o", str(out)]) == 0
+        a = np.asarray(Image.open(out)).astype(float)
+        redness[weights[0]] = a[..., 0].mean() - a[..., 2].mean()
+    assert redness["0.9"] > 20 and redness["0.1"] < -20, redness

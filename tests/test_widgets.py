@@ -139,7 +139,7 @@ def test_error_in_the_thread_becomes_a_message(explorer, monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(W, "synthesize", boom)
+    monkeypatch.setattr(W.explorer, "synthesize", boom)
     e = explorer()
     assert e.run()
     assert e.wait(60)
@@ -271,3 +271,30 @@ def test_loss_plot_png_handles_empty_and_zero_losses() -> None:
     assert W.loss_plot_png(History()).startswith(b"\x89PNG")
     h = History(step=[1, 2], content=[0.0, 0.0], style=[2.0, 1.0])
     assert W.loss_plot_png(h).startswith(b"\x89PNG")
+
+
+def test_a_second_artwork_blends_with_the_slider(explorer, monkeypatch) -> None:
+    seen = {}
+    real = W.explorer.synthesize
+
+    def spy(content, style, **kwargs):
+        seen.update(style=style, blend=kwargs.get("style_blend"))
+        return real(content, style, **kwargs)
+
+    monkeypatch.setattr(W.explorer, "synthesize", spy)
+    e = explorer(steps=3)
+    assert e.blend_slider.disabled  # nothing to blend with yet
+    e.second_style_picker.value = "the_scream"
+    assert not e.blend_slider.disabled
+    e.blend_slider.value = 0.3
+    monkeypatch.setenv("NST_EDU_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "images"))
+    if not (Path(__file__).resolve().parents[2] / "shared" / "images" / "the_scream.jpg").exists():
+        pytest.skip("needs the image mirror for the catalogue artwork")
+    assert e.run() and e.wait(120)
+    assert isinstance(seen["style"], list) and len(seen["style"]) == 2
+    assert seen["blend"] == pytest.approx([0.7, 0.3]) and e.result is not None, e.message
+    e.second_style_picker.value = W.explorer.NO_SECOND
+    assert e.blend_slider.disabled
+    seen.clear()
+    assert e.run() and e.wait(120)
+    assert not isinstance(seen["style"], list) and seen["blend"] is None

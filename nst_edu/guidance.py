@@ -22,6 +22,7 @@ or from arrays/tensors (:func:`masks_from_labels`).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence
@@ -155,6 +156,32 @@ def propagate(mask: Tensor, layers: Sequence[str], how: Propagation = "simple") 
         if name in wanted:
             out[name] = m[0, 0]
     return out
+
+
+def region_style_distances(model: "VGG19Features", image: Tensor, mask: Tensor, style_image: Tensor,
+                           layers: Sequence[str]) -> dict[str, float]:
+    """How far the style inside one region of ``image`` is from a whole painting's, per layer:
+    eq. (4) between the region's guided Gram matrix and the painting's A^l."""
+    masks = propagate(mask, layers)
+    out = {}
+    with torch.no_grad():
+        F, S = model(image, list(layers)), model(style_image, list(layers))
+        for n in layers:
+            G = guided_gram_matrix(F[n], masks[n].to(F[n].device))
+            N, M = F[n].shape[-3], F[n].shape[-2] * F[n].shape[-1]
+            out[n] = float((G - losses.gram_matrix(S[n])).pow(2).sum()) / (4.0 * N**2 * M**2)
+    return out
+
+
+def region_style_gain(model: "VGG19Features", image: Tensor, photo: Tensor, mask: Tensor, style_image: Tensor,
+                      layers: Sequence[str]) -> float:
+    """How many times closer to a painting's style one region of ``image`` is than the same region
+    of the photograph: the geometric mean over ``layers`` of the ratio of their distances (as
+    :class:`nst_edu.measures.TransferMeasure`'s style gain, for one region). 1: no closer."""
+    before = region_style_distances(model, photo, mask, style_image, layers)
+    after = region_style_distances(model, image, mask, style_image, layers)
+    logs = [math.log(before[n] / max(after[n], 1e-30)) for n in layers]
+    return math.exp(sum(logs) / len(logs))
 
 
 def masks_from_labels(labels: np.ndarray | Tensor, names: Sequence[str] | None = None) -> dict[str, Tensor]:

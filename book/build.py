@@ -1,6 +1,6 @@
 """Build the walkthrough as a static site to read without running: ``make book``.
 
-Notebooks 00–06 are executed (full settings; ``--quick`` for the test path), checked for what a
+Notebooks 00–07 are executed (full settings; ``--quick`` for the test path), checked for what a
 reader would see (:mod:`nst_edu.display`: every figure a picture, no traceback, the declared number
 of pictures), and exported with nbconvert's JupyterLab HTML exporter into one folder that opens in
 any browser with the network off: figures are embedded in the pages, and the MathJax that typesets

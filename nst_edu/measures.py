@@ -10,12 +10,20 @@ settings under test (pooling, normalisation statistics, ratio convention).
 
 A painted photograph, the paper's look, has both well above 1; the photo itself has style gain 1,
 a pure texture content keep about 1.
+
+``benchmarks/ratio_calibration.py`` stores where the two are equal (the *balance*: where style takes
+over) for many settings in ``data/ratio_balance.json``; :func:`balance_measurements` reads it and
+:func:`draw_balance` plots it against image size in both conventions (notebook 03).
 """
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
+from typing import Mapping
 
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
 
 from nst_edu import losses
@@ -23,6 +31,8 @@ from nst_edu.images import match_size
 from nst_edu.vgg import STYLE_LAYERS, vgg19
 
 _LAYERS = list(STYLE_LAYERS) + ["conv4_2"]
+#: Measurements of benchmarks/ratio_calibration.py (one record per setting, α/β in the authors' mean units).
+BALANCE_FILE = Path(__file__).resolve().parent.parent / "data" / "ratio_balance.json"
 
 
 class TransferMeasure:
@@ -47,3 +57,37 @@ class TransferMeasure:
         e, c = self._distances(image)
         logs = [math.log(self.photo[0][n] / max(e[n], 1e-30)) for n in STYLE_LAYERS]
         return math.exp(sum(logs) / len(logs)), self.painting[1] / max(c, 1e-30)
+
+
+def balance_measurements(**where: object) -> list[dict]:
+    """The stored measurements whose fields equal ``where`` (e.g. ``steps=300, stats="committed"``).
+
+    Each record: size, steps, init, noise, stats, pooling, units, ratios, gains, keeps, balance (the
+    α/β, in ``units``, where style gain = content keep; None when outside the ratios measured).
+    """
+    records = json.loads(BALANCE_FILE.read_text(encoding="utf-8"))
+    return [r for r in records if all(r.get(k) == v for k, v in where.items())]
+
+
+def draw_balance(balance: Mapping[int, float], entries: Mapping[int, int], calibration: float) -> Figure:
+    """Where style takes over against image size, in three readings of α/β.
+
+    Args:
+        balance: {long side in px: balance α/β in the authors' mean units}.
+        entries: {long side in px: N_l·M_l of the content layer at that size}.
+        calibration: :data:`nst_edu.losses.PAPER_RATIO_CALIBRATION` (nst_edu's units = mean units / it).
+    """
+    sizes = sorted(balance)
+    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    exact = [2 * balance[s] / entries[s] for s in sizes]  # (α/β)_exact = 2 (α/β)_mean / (N_l M_l)
+    ax.loglog(sizes, exact, "o-", label="eq. (1) as printed (a sum)")
+    ax.loglog(sizes, [balance[s] for s in sizes], "s-", label="the authors' mean units")
+    ax.loglog(sizes, [balance[s] / calibration for s in sizes], "^-", label=f"nst_edu's units (mean / {calibration:g})")
+    ax.axhline(1e-3, color="grey", ls="--", lw=1, label="the paper's α/β = 1e-3")
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("long side of the image (px)")
+    ax.set_ylabel("α/β where style takes over")
+    ax.legend(fontsize=7, loc="lower left")
+    return fig

@@ -13,7 +13,7 @@ log(style gain) = log(content keep), interpolated on log α/β: the point where 
     python benchmarks/ratio_calibration.py --quick                              # 64 px, for a smoke test
 
 Prints a row per setting. ``--json FILE`` adds the measurements to a store (the committed one is
-``data/ratio_balance.json``, which notebook 03 plots); ``--out FILE`` writes the markdown table of
+``nst_edu/data/ratio_balance.json``, which notebook 03 plots); ``--out FILE`` writes the markdown table of
 the whole store (``benchmarks/results/ratio_calibration.md``). Both are written atomically.
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ A painted photograph, the paper's look, has both well above 1; the photo itself 
 a pure texture content keep about 1.
 
 ``benchmarks/ratio_calibration.py`` stores where the two are equal (the *balance*: where style takes
-over) for many settings in ``data/ratio_balance.json``; :func:`balance_measurements` reads it and
+over) for many settings in ``nst_edu/data/ratio_balance.json``; :func:`balance_measurements` reads it and
 :func:`draw_balance` plots it against image size in both conventions (notebook 03).
 """
 from __future__ import annotations
@@ -28,11 +28,12 @@ from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.images import match_size
+from nst_edu.paths import PACKAGE_DATA
 from nst_edu.vgg import STYLE_LAYERS, vgg19
 
 _LAYERS = list(STYLE_LAYERS) + ["conv4_2"]
 #: Measurements of benchmarks/ratio_calibration.py (one record per setting, α/β in the authors' mean units).
-BALANCE_FILE = Path(__file__).resolve().parent.parent / "data" / "ratio_balance.json"
+BALANCE_FILE = PACKAGE_DATA / "ratio_balance.json"
 
 
 class TransferMeasure:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nst_edu import losses, vgg
+from nst_edu import losses
 from nst_edu.objective import make_objective
 
 LAYERS = ["conv1_1", "conv2_1"]

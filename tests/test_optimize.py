@@ -4,7 +4,7 @@ import threading
 import pytest
 import torch
 
-from nst_edu import optimize, vgg
+from nst_edu import optimize
 from nst_edu.errors import NstEduError
 
 LAYERS = ["conv1_1", "conv2_1"]

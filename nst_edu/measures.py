@@ -89,5 +89,5 @@ def draw_balance(balance: Mapping[int, float], entries: Mapping[int, int], calib
     ax.minorticks_off()
     ax.set_xlabel("long side of the image (px)")
     ax.set_ylabel("α/β where style takes over")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="center right")  # the lines leave the right middle free
     return fig

@@ -57,7 +57,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_the_wheel_holds_the_package_data(installed: dict) -> None:
     names = zipfile.ZipFile(installed["wheel"]).namelist()
     for data in ("nst_edu/data/catalog.json", "nst_edu/data/vgg19_caffe_filter_means.pt",
-                 "nst_edu/data/ratio_balance.json", "nst_edu/py.typed"):
+                 "nst_edu/data/ratio_balance.json", "nst_edu/data/masks/tubingen_sky_town.png", "nst_edu/py.typed"):
         assert data in names, f"{data} missing from the wheel"
     assert not any(n.startswith(("data/", "tests/", "notebooks/")) for n in names)
 

@@ -114,15 +114,14 @@ def colour_statistics(image: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def hue_histogram(image: Tensor, bins: int = 36) -> Tensor:
-    """Histogram of hue (HSV) over the image's coloured pixels (saturation > 0.1), normalised to 1."""
-    r, g, b = image.reshape(3, -1)
-    mx, mn = torch.maximum(torch.maximum(r, g), b), torch.minimum(torch.minimum(r, g), b)
-    chroma = mx - mn
-    coloured = (chroma / mx.clamp_min(1e-6)) > 0.1
-    safe = chroma.clamp_min(1e-6)
-    hue = torch.where(mx == r, ((g - b) / safe) % 6, torch.where(mx == g, (b - r) / safe + 2, (r - g) / safe + 4))
-    hist = torch.histc(hue[coloured] / 6, bins=bins, min=0, max=1)
-    return hist / hist.sum().clamp_min(1)
+    """Histogram of hue, the angle of the colour (I, Q) in YIQ, each pixel weighted by its chroma
+    √(I² + Q²) (grey pixels have no hue and count nothing); normalised to sum 1."""
+    iq = to_yiq(image)[:, 1:].reshape(2, -1)
+    angle = torch.atan2(iq[1], iq[0])  # -π … π
+    weight = iq.pow(2).sum(0).sqrt()
+    index = ((angle + torch.pi) / (2 * torch.pi) * bins).long().clamp(0, bins - 1)
+    hist = torch.zeros(bins, dtype=weight.dtype).index_add_(0, index, weight)
+    return hist / hist.sum().clamp_min(1e-12)
 
 
 def scale_blend(fine_layers: Sequence[str] = STYLE_LAYERS[:2],

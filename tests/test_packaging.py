@@ -21,7 +21,8 @@ def test_environment_yml_matches_pyproject_and_constraints():
     tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"] \
-        + project["optional-dependencies"]["browser"] + project["optional-dependencies"]["book"]
+        + project["optional-dependencies"]["browser"] + project["optional-dependencies"]["book"] \
+        + project["optional-dependencies"]["course"]
     env = [r for r in _env_pip_requirements() if not r.startswith("-e")]
     assert {_name(r) for r in env} == {_name(r) for r in wanted}
     pins = {_name(line): line.strip() for line in (ROOT / "constraints.txt").read_text().splitlines()

@@ -143,8 +143,9 @@ def style_targets(model: VGG19Features, style_image: Tensor | Sequence[Tensor], 
     with torch.no_grad():
         for k, image in enumerate(images):
             for n, F in model(image, list(layers)).items():
-                if weights[n][k] > 0:
-                    A[n] = A[n] + weights[n][k] * losses.gram_matrix(F) if n in A else weights[n][k] * losses.gram_matrix(F)
+                if weights[n][k] > 0:  # a painting that does not count at this layer costs no Gram matrix
+                    term = weights[n][k] * losses.gram_matrix(F)
+                    A[n] = A[n] + term if n in A else term
     return A
 
 

@@ -100,6 +100,11 @@ def guided_gram_matrix(F: Tensor, mask: Tensor) -> Tensor:
     return losses.gram_matrix(F * m) * (m.numel() / (m * m).sum())
 
 
+def _eq4(G: Tensor, A: Tensor, N: int, M: int) -> Tensor:
+    """Eq. (4) from a Gram matrix G already computed (here a guided one)."""
+    return (G - A).pow(2).sum() / (4.0 * N**2 * M**2)
+
+
 def guided_style_layer_loss(F: Tensor, masks: Tensor, targets: Tensor, weights: Tensor) -> Tensor:
     """E_l of the module docstring: Σ_r λ_r eq. (4) between G_r^l and A_r^l.
 
@@ -112,7 +117,7 @@ def guided_style_layer_loss(F: Tensor, masks: Tensor, targets: Tensor, weights: 
     total = F.new_zeros(())
     for r in range(masks.shape[0]):
         G = guided_gram_matrix(F, masks[r])
-        total = total + weights[r] * (G - targets[r]).pow(2).sum() / (4.0 * N**2 * M**2)
+        total = total + weights[r] * _eq4(G, targets[r], N, M)
     return total
 
 
@@ -169,7 +174,7 @@ def region_style_distances(model: "VGG19Features", image: Tensor, mask: Tensor, 
         for n in layers:
             G = guided_gram_matrix(F[n], masks[n].to(F[n].device))
             N, M = F[n].shape[-3], F[n].shape[-2] * F[n].shape[-1]
-            out[n] = float((G - losses.gram_matrix(S[n])).pow(2).sum()) / (4.0 * N**2 * M**2)
+            out[n] = float(_eq4(G, losses.gram_matrix(S[n]), N, M))
     return out
 
 

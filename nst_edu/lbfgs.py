@@ -195,9 +195,10 @@ def lbfgs(
 
             def along(step: float, d: Tensor = d, x0: Tensor = x0) -> tuple[float, Tensor]:
                 x.add_(d.view_as(x), alpha=step)
-                f_g = evaluate()
-                x.copy_(x0)
-                return f_g
+                try:
+                    return evaluate()
+                finally:  # also when evaluate raises (a stop): x is the last accepted iterate, not a trial
+                    x.copy_(x0)
 
             loss, flat_grad, t, ls_evals = _strong_wolfe(along, t, d, loss, flat_grad, gtd, max_ls=max_eval - evals)
             x.add_(d.view_as(x), alpha=t)

@@ -49,6 +49,8 @@ class Optimization:
             but never blows up; None is one evaluation per iteration but can diverge from noise.
         seed: makes the noise, and so the whole CPU run, reproducible bit for bit.
         divergence_factor: stop when the loss is NaN or exceeds this multiple of its first value.
+            Not checked under the strong-Wolfe line search: its trial steps may overshoot (up to
+            10× the last step) and it rejects them itself; only its accepted steps move the image.
     """
 
     init: Init = "noise"
@@ -185,6 +187,8 @@ def minimize(
     best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}
     bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)
 
+    guard_blowup = how.optimizer == "adam" or how.line_search is None
+
     def closure() -> Tensor:
         if watch.stop_event is not None and watch.stop_event.is_set():
             raise _Stop("stopped")
@@ -200,7 +204,7 @@ def minimize(
         values = torch.stack([loss.detach(), terms.content.sum().detach(), terms.style.sum().detach()]
                              + [terms.layers[n].sum().detach() for n in s_layers]).tolist()
         value = values[0]
-        if not math.isfinite(value) or (hist.total and value > how.divergence_factor * hist.total[0]):
+        if not math.isfinite(value) or (guard_blowup and hist.total and value > how.divergence_factor * hist.total[0]):
             raise _Stop(
                 f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
                 f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
@@ -246,8 +250,10 @@ def minimize(
             reason, interrupted = "interrupted", True
         finally:
             bar.close()
+    failed = reason not in ("stopped", "finished", "interrupted")
     return SynthesisResult(
-        image=x.detach().clamp(0, 1).cpu(),
+        # A divergence leaves x at the bad point: the message promises the best image instead.
+        image=(best["image"] if failed else x.detach()).clamp(0, 1).cpu(),
         best_image=best["image"].clamp(0, 1).cpu(),
         best_loss=best["loss"],
         best_step=best["step"],

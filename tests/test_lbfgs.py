@@ -61,6 +61,29 @@ def test_minimises_and_counts_evaluations():
     assert torch.allclose(x.detach(), torch.ones(6, dtype=torch.float64), atol=1e-4)
 
 
+class Halt(Exception):
+    pass
+
+
+def test_a_stop_inside_the_line_search_leaves_the_last_accepted_iterate():
+    x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    calls: list[float] = []
+    inner = rosenbrock_closure(x, calls)
+    evaluated: list[torch.Tensor] = []
+
+    def closure():
+        if len(calls) == 7:  # every evaluation after the first is a trial step of a line search
+            raise Halt
+        evaluated.append(x.detach().clone())
+        return inner()
+
+    with pytest.raises(Halt):
+        lbfgs(closure, x, max_iter=50, max_eval=100, line_search="strong_wolfe")
+    # Not the trial point that was about to be evaluated: an accepted iterate, which was evaluated.
+    here = [k for k, seen in enumerate(evaluated) if torch.equal(x.detach(), seen)]
+    assert here and calls[here[0]] < calls[0]
+
+
 def test_unknown_line_search_is_refused():
     x = torch.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="strong_wolfe"):

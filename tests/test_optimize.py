@@ -90,6 +90,16 @@ def test_nan_loss_stops_with_a_clear_message(model, images):
     assert "lower the learning rate" in r.stop_reason and not r.interrupted
 
 
+def test_line_search_trials_are_not_divergence_and_a_divergence_keeps_the_best(model, images):
+    # Any loss above 1e-9 × the first counts as a blow-up. Strong Wolfe's overshooting trials are
+    # rejected by the line search itself, so the run goes on; Adam (and L-BFGS without it) stop.
+    r = run(model, *images, steps=12, divergence_factor=1e-9)
+    assert r.stop_reason == "finished" and r.steps == 12
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        r = run(model, *images, steps=12, divergence_factor=1e-9, optimizer="adam")
+    assert r.steps == 1 and torch.equal(r.image, r.best_image)
+
+
 def test_adam_and_init_options(model, images):
     r = run(model, images[0], None, optimizer="adam", lr=0.05, steps=10, init="content")
     assert r.steps == 10

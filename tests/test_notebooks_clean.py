@@ -26,6 +26,17 @@ def test_notebook_is_clean(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_valid_nbformat(path: Path) -> None:
+    # nbformat 4.5 cells need an id; a cell added by a script without one warns today, fails later.
+    import nbformat
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    ids = [cell.get("id") for cell in nb["cells"]]  # before validate(), which fills missing ids in
+    assert None not in ids and len(set(ids)) == len(ids), f"{path.name}: cells without or with repeated ids; run nbformat's normalize"
+    nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_setup_cell_installs_on_colab_and_nowhere_else(path: Path) -> None:
     """One setup cell, the same first lines everywhere; the tag it installs is this version's."""
     import tomllib

@@ -60,6 +60,10 @@ def test_the_wheel_holds_the_package_data(installed: dict) -> None:
                  "nst_edu/data/ratio_balance.json", "nst_edu/data/masks/tubingen_sky_town.png", "nst_edu/py.typed"):
         assert data in names, f"{data} missing from the wheel"
     assert not any(n.startswith(("data/", "tests/", "notebooks/")) for n in names)
+    # The licence travels with the wheel, and its metadata names it as SPDX (PEP 639)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "LICENSE missing from the wheel"
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "License-Expression: MIT" in zipfile.ZipFile(installed["wheel"]).read(metadata).decode()
 
 
 def test_the_installed_package_is_the_wheel_and_finds_its_data(installed: dict) -> None:

@@ -251,9 +251,12 @@ def minimize(
         finally:
             bar.close()
     failed = reason not in ("stopped", "finished", "interrupted")
+    # L-BFGS: the run ends inside a line search, and x is back at the step it started from; the
+    # best evaluated point (often one of that search's trials) is further on. A divergence leaves
+    # Adam's x at the bad point: the message promises the best image instead.
+    keep_best = failed or how.optimizer == "lbfgs"
     return SynthesisResult(
-        # A divergence leaves x at the bad point: the message promises the best image instead.
-        image=(best["image"] if failed else x.detach()).clamp(0, 1).cpu(),
+        image=(best["image"] if keep_best else x.detach()).clamp(0, 1).cpu(),
         best_image=best["image"].clamp(0, 1).cpu(),
         best_loss=best["loss"],
         best_step=best["step"],

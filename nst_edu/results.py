@@ -38,8 +38,8 @@ class SynthesisResult:
     """The outcome of :func:`synthesize`.
 
     Attributes:
-        image: the final image (1, 3, H, W), CPU, clamped to [0, 1]: L-BFGS's last accepted step
-            (never a line-search trial), or ``best_image`` when the loss diverged.
+        image: the final image (1, 3, H, W), CPU, clamped to [0, 1]. L-BFGS: ``best_image`` (the
+            run ends inside a line search); Adam: its last step, or ``best_image`` if it diverged.
         best_image: the evaluated image with the lowest total loss (what Stop or a failure keeps).
         best_loss: its total loss; best_step: its step (1-based).
         history: per-step losses; wall_time: seconds spent in the loop (targets excluded).

@@ -203,12 +203,12 @@ def test_ratio_study_accepts_reference_and_rejects_swapped_or_ignored_ratio() ->
     style = torch.stack([(torch.sin(40 * x) > 0).float(), (torch.sin(30 * y) > 0).float(), 0.5 * torch.ones_like(x)]).unsqueeze(0)
 
     def run(ratios: list[float], swap: bool) -> dict[float, torch.Tensor]:
-        return {r: synthesize(content, style, alpha=1.0 if swap else r, beta=r if swap else 1.0, steps=5, model=model,
+        return {r: synthesize(content, style, alpha=1.0 if swap else r, beta=r if swap else 1.0, steps=10, model=model,
                               progress=False).image for r in ratios}
 
     ratios = [1e-4, 1e-2, 1.0]
     good, swapped = run(ratios, swap=False), run(ratios, swap=True)
-    ok = grading.check_ratio_study(lambda c, s, ratios, steps: good, content, style, steps=5, model=model)
+    ok = grading.check_ratio_study(lambda c, s, ratios, steps: good, content, style, steps=10, model=model)
     assert ok.passed, ok
     assert set(ok.value) == set(ratios)
     for wrong, words in [
@@ -216,7 +216,7 @@ def test_ratio_study_accepts_reference_and_rejects_swapped_or_ignored_ratio() ->
         ({r: good[1e-2] for r in ratios}, "ratio ignored"),  # the same image whatever the ratio
         ({1e-4: good[1e-4]}, "no image for ratio"),
     ]:
-        _assert_fails(grading.check_ratio_study(lambda c, s, ratios, steps: wrong, content, style, steps=5, model=model), words)
+        _assert_fails(grading.check_ratio_study(lambda c, s, ratios, steps: wrong, content, style, steps=10, model=model), words)
 
 
 # ------------------------------------------------------------------- reporting and the scoreboard

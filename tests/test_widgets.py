@@ -229,7 +229,7 @@ def test_ratio_explorer_switches_between_stored_images() -> None:
 
 def test_ratio_grid_feeds_the_ratio_explorer() -> None:
     model = vgg19(weights=None, layers=SMALL_CONTENT + SMALL_STYLE)
-    grid = W.ratio_grid(_image(1), _image(2), (1e-4, 1e-2), steps=3, model=model,
+    grid = W.ratio_grid(_image(1), _image(2), (1e-4, 1e-2), steps=8, model=model,
                         content_layers=SMALL_CONTENT, style_layers=SMALL_STYLE)
     assert sorted(grid) == [1e-4, 1e-2]
     assert all(img.shape == (1, 3, 16, 16) for img in grid.values())

@@ -86,23 +86,28 @@ class GuidedTarget:
         return guided_style_layer_loss(F, self.masks, self.targets, self.weights)
 
 
-def guided_gram_matrix(F: Tensor, mask: Tensor) -> Tensor:
-    """The guided Gram matrix G_r (module docstring) of responses F under one region's mask.
+def guided_responses(F: Tensor, mask: Tensor) -> Tensor:
+    """F_r = F ∘ T_r, scaled by √(M / Σ_k T_k²) so that its Gram matrix (eq. 3) is G_r and its
+    eq. (4) the region's style loss (module docstring).
 
     Args:
         F: responses (1, N, H, W) (or (N, H, W)). mask: T_r^l at the layer's resolution, (H, W)
             (or any shape that flattens to H·W), values in [0, 1], not all zero.
+    """
+    m = mask.reshape(F.shape[-2:]).to(F.dtype)
+    return F * (m * (m.numel() / (m * m).sum()).sqrt())
+
+
+def guided_gram_matrix(F: Tensor, mask: Tensor) -> Tensor:
+    """The guided Gram matrix G_r (module docstring) of responses F under one region's mask.
+
+    Args:
+        F, mask: as in :func:`guided_responses`.
 
     Returns:
         (N, N) (with the batch dimension of F), equal to eq. (3) for an all-ones mask.
     """
-    m = mask.reshape(F.shape[-2:]).to(F.dtype)
-    return losses.gram_matrix(F * m) * (m.numel() / (m * m).sum())
-
-
-def _eq4(G: Tensor, A: Tensor, N: int, M: int) -> Tensor:
-    """Eq. (4) from a Gram matrix G already computed (here a guided one)."""
-    return (G - A).pow(2).sum() / (4.0 * N**2 * M**2)
+    return losses.gram_matrix(guided_responses(F, mask))
 
 
 def guided_style_layer_loss(F: Tensor, masks: Tensor, targets: Tensor, weights: Tensor) -> Tensor:
@@ -113,11 +118,9 @@ def guided_style_layer_loss(F: Tensor, masks: Tensor, targets: Tensor, weights: 
         masks: (R, H, W) its regions at this layer. targets: (R, N, N) the guided Gram matrices
             A_r^l of each region's painting. weights: (R,) λ_r.
     """
-    N, M = F.shape[-3], F.shape[-2] * F.shape[-1]
     total = F.new_zeros(())
     for r in range(masks.shape[0]):
-        G = guided_gram_matrix(F, masks[r])
-        total = total + weights[r] * _eq4(G, targets[r], N, M)
+        total = total + weights[r] * losses.style_layer_loss(guided_responses(F, masks[r]), targets[r])
     return total
 
 
@@ -172,9 +175,8 @@ def region_style_distances(model: "VGG19Features", image: Tensor, mask: Tensor, 
     with torch.no_grad():
         F, S = model(image, list(layers)), model(style_image, list(layers))
         for n in layers:
-            G = guided_gram_matrix(F[n], masks[n].to(F[n].device))
-            N, M = F[n].shape[-3], F[n].shape[-2] * F[n].shape[-1]
-            out[n] = float(_eq4(G, losses.gram_matrix(S[n]), N, M))
+            region = guided_responses(F[n], masks[n].to(F[n].device))
+            out[n] = float(losses.style_layer_loss(region, losses.gram_matrix(S[n])))
     return out
 
 

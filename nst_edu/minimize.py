@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Literal
 
 import torch
@@ -117,14 +117,23 @@ GROUPS: tuple[type, ...] = (Optimization, Runtime, Watch)
 def split_settings(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Watch]:
     """Route keyword settings (``steps=100, device="cuda", progress=False`` …) to their group.
 
+    Whole groups may come as ``how=``, ``where=``, ``watch=``; a setting given by name overrides
+    its group's.
+
     Raises:
-        NstEduError: for a name that belongs to no group, naming the ones that do.
+        NstEduError: for a name that belongs to no group (naming the ones that do), or a group of
+            the wrong type.
     """
-    groups = []
     rest = dict(settings)
-    for cls in GROUPS:
+    groups = []
+    for key, cls in zip(("how", "where", "watch"), GROUPS):
+        base = rest.pop(key, None)
+        if base is not None and not isinstance(base, cls):
+            raise NstEduError(f"{key}= takes a {cls.__name__}, got {type(base).__name__}: build one, "
+                              "or pass its settings by name")
         names = {f.name for f in fields(cls)}
-        groups.append(cls(**{k: rest.pop(k) for k in list(rest) if k in names}))
+        picked = {k: rest.pop(k) for k in list(rest) if k in names}
+        groups.append(replace(base, **picked) if base is not None else cls(**picked))
     if rest:
         known = sorted(f.name for cls in GROUPS for f in fields(cls))
         raise NstEduError(f"unknown setting(s) {sorted(rest)}: use one of {', '.join(known)}")

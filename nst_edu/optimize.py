@@ -16,7 +16,7 @@ It puts three things together: *what* is minimised (:class:`nst_edu.objective.Ob
 from __future__ import annotations
 
 import warnings
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -103,7 +103,7 @@ def synthesize(
     Raises:
         NstEduError: nothing to match, no layers, a bad setting (one line naming the fix).
     """
-    how, where, watch = _groups(settings)
+    how, where, watch = split_settings(settings)
     if content_image is None and style_image is None:
         raise NstEduError("nothing to match: give a content_image, a style_image or both")
     use_content = content_image is not None and len(content_layers) > 0
@@ -139,10 +139,8 @@ def synthesize(
         shape = (1, 3, int(size[0]), int(size[1]))
     elif isinstance(style_image, Tensor):
         shape = tuple(style_image.shape)
-    elif isinstance(style_image, Guidance):
-        raise NstEduError("guidance without a content image needs the output size: pass size=(H, W)")
-    else:  # several artworks: the first one's size
-        shape = tuple(style_image[0].shape)
+    else:  # several artworks: the first one's size (make_objective refused guidance without a size)
+        shape = tuple(style_image[0].shape)  # type: ignore[index]
     shape = (objective.batch,) + tuple(shape[1:])  # B syntheses start from the same image
     init = how.init
     if isinstance(init, Tensor) and init.shape[0] == 1:
@@ -169,21 +167,3 @@ def _to(style_image: StyleSource | None, device: torch.device, fmt: torch.memory
                    for r in style_image.regions]
         return replace(style_image, regions=regions)
     return [s.to(device).contiguous(memory_format=fmt) for s in style_image]
-
-
-def _groups(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Watch]:
-    """Settings by name, or whole groups (``how=``, ``where=``, ``watch=``); a name overrides its group."""
-    given = {k: settings.pop(k) for k in ("how", "where", "watch") if k in settings}
-    named = split_settings(settings)  # checks every name
-    out = []
-    for key, cls, default in zip(("how", "where", "watch"), (Optimization, Runtime, Watch), named):
-        base = given.get(key)
-        if base is None:
-            out.append(default)
-            continue
-        if not isinstance(base, cls):
-            raise NstEduError(f"{key}= takes a {cls.__name__}, got {type(base).__name__}: build one, "
-                              "or pass its settings by name")
-        names = {f.name for f in fields(cls)}
-        out.append(replace(base, **{k: v for k, v in settings.items() if k in names}))
-    return out[0], out[1], out[2]

@@ -99,11 +99,9 @@ def match_colour(style_image: Tensor, content_image: Tensor) -> Tensor:
     """
     if style_image.shape[-3] != 3 or content_image.shape[-3] != 3:
         raise NstEduError("colour matching needs RGB images (…, 3, H, W)")
-    s = style_image.reshape(3, -1).double()
-    c = content_image.reshape(3, -1).double()
-    mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
-    A = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
-    out = A @ (s - mu_s) + mu_c
+    (mu_s, cov_s), (mu_c, cov_c) = colour_statistics(style_image), colour_statistics(content_image)
+    A = _sqrtm(cov_c) @ _sqrtm(cov_s, inverse=True)
+    out = A @ (style_image.reshape(3, -1).double() - mu_s[:, None]) + mu_c[:, None]
     return out.reshape(style_image.shape).to(style_image.dtype).clamp(0, 1)
 
 

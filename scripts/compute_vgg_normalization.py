@@ -24,8 +24,9 @@ import torch
 from nst_edu import catalog
 from nst_edu.images import load_image
 from nst_edu.vgg import CONV_LAYERS, VGG19Features
+from nst_edu.vgg_weights import NORMALIZATION_FILE
 
-OUT = Path(__file__).resolve().parent.parent / "nst_edu" / "data" / "vgg19_caffe_filter_means.pt"
+OUT = NORMALIZATION_FILE  # the package's committed statistics
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,13 @@ def recombine_colour(luminance_from: Tensor, colour_from: Tensor) -> Tensor:
     return from_yiq(torch.cat([y, iq], dim=1))
 
 
+def colour_distance(image: Tensor, photo: Tensor) -> float:
+    """How far ``image``'s colours are from ``photo``'s: the mean |difference| of their I and Q
+    (YIQ's colour channels) per pixel; 0 when only the luminance differs (notebooks 05 and 07)."""
+    iq = to_yiq(image)[:, 1:]
+    return float((iq - to_yiq(match_size(photo, image))[:, 1:]).abs().mean())
+
+
 def luminance(image: Tensor) -> Tensor:
     """The luminance Y as a grey RGB image (B, 3, H, W): what the network sees in luminance-only transfer."""
     return to_yiq(image)[:, :1].clamp(0, 1).expand(-1, 3, -1, -1).contiguous()

@@ -88,3 +88,13 @@ def test_synthesize_blends_two_styles_towards_the_heavier(model) -> None:
         dist[blend[0]] = [sum(float(losses.style_layer_loss(F[n], style_targets(model, s, [n])[n])) for n in layers)
                           for s in (a, b)]
     assert dist[0.9][0] < dist[0.9][1] and dist[0.1][1] < dist[0.1][0]
+
+
+def test_colour_distance_sees_colour_not_brightness() -> None:
+    g = torch.Generator().manual_seed(3)
+    photo = torch.rand(1, 3, 12, 16, generator=g)
+    assert control.colour_distance(photo, photo) == 0.0
+    brighter = control.recombine_colour((photo * 0.6 + 0.2), photo)  # other luminance, the photo's I, Q
+    assert control.colour_distance(brighter, photo) < 0.01
+    recoloured = photo.flip(1)  # RGB → BGR: the same brightness pattern, other hues
+    assert control.colour_distance(recoloured, photo) > 0.1

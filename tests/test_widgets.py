@@ -274,6 +274,9 @@ def test_loss_plot_png_handles_empty_and_zero_losses() -> None:
 
 
 def test_a_second_artwork_blends_with_the_slider(explorer, monkeypatch) -> None:
+    mirror = Path(__file__).resolve().parents[2] / "shared" / "images"
+    if not (mirror / "the_scream.jpg").exists():
+        pytest.skip("needs the image mirror for the catalogue artwork")
     seen = {}
     real = W.explorer.synthesize
 
@@ -287,9 +290,7 @@ def test_a_second_artwork_blends_with_the_slider(explorer, monkeypatch) -> None:
     e.second_style_picker.value = "the_scream"
     assert not e.blend_slider.disabled
     e.blend_slider.value = 0.3
-    monkeypatch.setenv("NST_EDU_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "images"))
-    if not (Path(__file__).resolve().parents[2] / "shared" / "images" / "the_scream.jpg").exists():
-        pytest.skip("needs the image mirror for the catalogue artwork")
+    monkeypatch.setenv("NST_EDU_MIRROR", str(mirror))
     assert e.run() and e.wait(120)
     assert isinstance(seen["style"], list) and len(seen["style"]) == 2
     assert seen["blend"] == pytest.approx([0.7, 0.3]) and e.result is not None, e.message

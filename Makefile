@@ -9,7 +9,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser book book-quick figures assignments benchmarks clean
+.PHONY: setup lab test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -28,12 +28,22 @@ lab: setup
 test: setup book-quick
 	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
+	$(MAKE) --no-print-directory test-notebooks-elsewhere
 
 test-unit: setup
 	NST_EDU_QUICK=1 $(PY) -m pytest -q -m "not browser" tests
 
 test-notebooks: setup
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
+
+# Every notebook again with a default device that is not the CPU (tests/second_device.py): what a
+# student's GPU kernel does, on machines without one. Each kernel enters it from an IPython startup file.
+ELSEWHERE := build/ipython-second-device
+test-notebooks-elsewhere: setup
+	mkdir -p $(ELSEWHERE)/profile_default/startup
+	cp tests/second_device_startup.py $(ELSEWHERE)/profile_default/startup/00-second-device.py
+	IPYTHONDIR=$(abspath $(ELSEWHERE)) PYTHONPATH=$(abspath tests) NST_EDU_QUICK=1 \
+		$(PY) -m pytest -q -p no:cacheprovider --nbval-lax notebooks/
 
 test-browser: setup
 	$(PY) -m pytest -q -m browser tests

@@ -108,13 +108,14 @@ def match_colour(style_image: Tensor, content_image: Tensor) -> Tensor:
         raise NstEduError("colour matching needs RGB images (…, 3, H, W)")
     (mu_s, cov_s), (mu_c, cov_c) = colour_statistics(style_image), colour_statistics(content_image)
     A = _sqrtm(cov_c) @ _sqrtm(cov_s, inverse=True)
-    out = A @ (style_image.reshape(3, -1).double() - mu_s[:, None]) + mu_c[:, None]
-    return out.reshape(style_image.shape).to(style_image.dtype).clamp(0, 1)
+    out = A @ (style_image.detach().cpu().reshape(3, -1).double() - mu_s[:, None]) + mu_c[:, None]
+    return out.reshape(style_image.shape).to(style_image.device, style_image.dtype).clamp(0, 1)
 
 
 def colour_statistics(image: Tensor) -> tuple[Tensor, Tensor]:
-    """(mean (3,), covariance (3, 3)) of an image's RGB pixels: what :func:`match_colour` matches."""
-    x = image.reshape(3, -1).double()
+    """(mean (3,), covariance (3, 3)) of an image's RGB pixels: what :func:`match_colour` matches.
+    In float64 on the CPU, wherever the image is (Apple's MPS has no float64)."""
+    x = image.detach().cpu().reshape(3, -1).double()
     return x.mean(1), torch.cov(x)
 
 

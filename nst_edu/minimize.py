@@ -10,6 +10,7 @@ time; an L-BFGS iteration takes one evaluation, a few more when its line search 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -191,7 +192,8 @@ def minimize(
     steps = how.steps
     x = x.requires_grad_(True)
     s_layers = objective.style_layers
-    amp = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bool(where.autocast))
+    # Only when asked: entering autocast, even disabled, fails on a device type without it.
+    amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if where.autocast else contextlib.nullcontext()
     hist = History(style_layers={name: [] for name in s_layers})
     best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}
     bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)

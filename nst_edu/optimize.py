@@ -15,6 +15,7 @@ It puts three things together: *what* is minimised (:class:`nst_edu.objective.Ob
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -40,7 +41,8 @@ from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners a
 from nst_edu.guidance import Guidance
 from nst_edu.objective import StyleBlend, StyleSource, make_objective
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
-from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, default_device, vgg19
+from nst_edu.devices import device_of, run_device
+from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 
 def synthesize(
@@ -80,6 +82,8 @@ def synthesize(
             notebook 05); it counts in ``history.total``, not in content or style.
         size: (H, W) of the output when there is no content image (default: the style image's).
         model: a ready :class:`VGG19Features`; otherwise one is built from ``weights``, ``pooling``.
+            It decides where the run happens unless ``device`` is named (:mod:`nst_edu.devices`);
+            the images may be on any device.
         **settings: how and where it runs, by name, or whole groups as ``how=``, ``where=``,
             ``watch=``:
 
@@ -87,7 +91,8 @@ def synthesize(
               an image), ``noise_amplitude``, ``optimizer`` ("lbfgs", the paper; "adam"),
               ``steps`` (loss evaluations, default 300), ``lr``, ``history_size``,
               ``line_search``, ``seed`` (default 0: reproducible), ``divergence_factor``;
-            * :class:`~nst_edu.minimize.Runtime`: ``device``, ``weights``, ``pooling`` (paper:
+            * :class:`~nst_edu.minimize.Runtime`: ``device`` (default: the model's, else
+              :func:`~nst_edu.devices.default_device`), ``weights``, ``pooling`` (paper:
               "avg"), ``channels_last``, ``autocast``;
             * :class:`~nst_edu.minimize.Watch`: ``callback``, ``callback_every``, ``stop_event``,
               ``progress``, ``warn_slow``.
@@ -97,7 +102,7 @@ def synthesize(
     :func:`nst_edu.multiscale.synthesize_batch`.
 
     Returns:
-        A :class:`SynthesisResult`. Ctrl-C, the stop event and divergence end the run early and
+        A :class:`SynthesisResult`, its images on the CPU. Ctrl-C, the stop event and divergence end the run early and
         still return the best image so far.
 
     Raises:
@@ -110,7 +115,7 @@ def synthesize(
     use_style = style_image is not None and len(style_layers) > 0
     if not (use_content or use_style):
         raise NstEduError("no layers to match: give content_layers and/or style_layers")
-    device = torch.device(where.device) if where.device is not None else default_device()
+    device = run_device(where.device, model)
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
@@ -121,6 +126,8 @@ def synthesize(
     cached = _cache.load(cache_key) if cache_key else None
     if cached is not None:
         return cached
+    if model is not None and device_of(model) != device:  # device= named: a copy there, the caller's stays
+        model = copy.deepcopy(model).to(device)
     if model is None:
         model = vgg19(weights=where.weights, pooling=where.pooling, layers=c_layers + s_layers, device=device)
         if where.channels_last:  # our own copy: NHWC weights spare oneDNN/cuDNN a reorder every call

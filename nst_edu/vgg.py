@@ -24,6 +24,7 @@ from typing import Iterable, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
+from nst_edu.devices import default_device, device_of
 from nst_edu.errors import LayerNameError, NstEduError
 from nst_edu.vgg_weights import NORMALIZATION_FILE, TORCHVISION_FILE, conv_weights  # noqa: F401 (re-exported)
 
@@ -234,13 +235,20 @@ class VGG19Features(nn.Module):
             self.register_buffer("_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     @property
+    def device(self) -> torch.device:
+        """Where the network is, and so where its responses are computed (:mod:`nst_edu.devices`)."""
+        return self._mean.device
+
+    @property
     def available_layers(self) -> tuple[str, ...]:
         """Names of the layers this (possibly truncated) network can return."""
         n = len(self.layers)
         return tuple(name for name in LAYER_NAMES if _response_index(name) < n)
 
     def preprocess(self, image: Tensor) -> Tensor:
-        """RGB in [0, 1] → the network's input convention (Caffe: BGR × 255 − mean)."""
+        """RGB in [0, 1] on any device → the network's input convention on the network's device
+        (Caffe: BGR × 255 − mean)."""
+        image = image.to(self.device)
         if self.weights == "caffe":
             return image.flip(1) * 255.0 - self._mean
         return (image - self._mean) / self._std
@@ -249,11 +257,12 @@ class VGG19Features(nn.Module):
         """Responses F^l of ``image`` at the requested layers.
 
         Args:
-            image: (B, 3, H, W), RGB in [0, 1].
+            image: (B, 3, H, W), RGB in [0, 1], on any device: it is moved to the network's
+                (the rule of :mod:`nst_edu.devices`).
             layers: paper names (default: every layer the network holds).
 
         Returns:
-            ``{name: (B, N_l, H_l, W_l)}`` in the order asked.
+            ``{name: (B, N_l, H_l, W_l)}`` in the order asked, on the network's device.
         """
         if image.dim() != 4 or image.shape[1] != 3:
             raise NstEduError(
@@ -295,16 +304,9 @@ def vgg19(
         weights: ``"caffe"``, ``"torchvision"`` or ``None`` (see :class:`VGG19Features`).
         pooling: ``"avg"`` (paper) or ``"max"``.
         layers: layers that will be asked for; the network is cut after the deepest.
-        device: where to put it (default: CPU).
+        device: where to put it (default: :func:`nst_edu.devices.default_device`, the device
+            ``synthesize`` uses too: a GPU when there is one).
         normalize: the paper's per-filter normalisation (default: on for Caffe weights).
     """
     model = VGG19Features(weights=weights, pooling=pooling, layers=layers, normalize=normalize)
-    return model.to(device) if device is not None else model
-
-
-def default_device() -> torch.device:
-    """CUDA when available (and not disabled by ``NST_EDU_DEVICE=cpu``), else CPU."""
-    wanted = os.environ.get("NST_EDU_DEVICE")
-    if wanted:
-        return torch.device(wanted)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return model.to(device if device is not None else default_device())

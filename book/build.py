@@ -74,8 +74,11 @@ def _package_version() -> str:
 
 
 def notebook_key(nb: nbformat.NotebookNode, quick: bool) -> str:
-    """What a notebook's outputs depend on: its code cells, quick or full mode and the package code."""
-    h = hashlib.sha256(f"quick={quick}\n{_package_version()}\n".encode())
+    """What a notebook's outputs depend on: its code cells, quick or full mode, the kind of device
+    (full mode draws larger on a GPU: ``nst_edu.config.setup``) and the package code."""
+    from nst_edu.devices import default_device
+
+    h = hashlib.sha256(f"quick={quick}\ndevice={default_device().type}\n{_package_version()}\n".encode())
     for cell in nb.cells:
         if cell.cell_type == "code":
             h.update(cell.source.encode() + b"\0")

@@ -92,6 +92,15 @@ def test_code_edits_rerun_a_notebook_text_edits_do_not() -> None:
     assert build.notebook_key(nb, quick=True) != key
 
 
+def test_a_book_built_on_a_gpu_is_not_reused_on_a_cpu(monkeypatch) -> None:
+    """Full mode draws larger on a GPU (config.setup), so the stored notebook depends on the device."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    monkeypatch.setenv("NST_EDU_DEVICE", "cpu")
+    on_cpu = build.notebook_key(nb, quick=False)
+    monkeypatch.setenv("NST_EDU_DEVICE", "cuda")
+    assert build.notebook_key(nb, quick=False) != on_cpu
+
+
 def test_reused_outputs_go_under_the_current_text() -> None:
     executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("old"), nbformat.v4.new_code_cell("1 + 1")])
     executed.cells[1].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]

@@ -60,6 +60,22 @@ def colour_distance(image: Tensor, photo: Tensor) -> float:
     return float((iq - to_yiq(match_size(photo, image))[:, 1:]).abs().mean())
 
 
+def structure_kept(image: Tensor, photo: Tensor, mask: Tensor | None = None) -> float:
+    """How much of the photograph's pattern of light and dark ``image`` keeps: the correlation of
+    their luminance Y over the pixels of ``mask`` (default: all); 1: the photo's pattern, 0: none,
+    −1: its negative. It is what makes a town recognisable under a painting's texture.
+
+    Args:
+        image, photo: (1, 3, H, W) in [0, 1], any device. mask: (H, W), the region where > 0.5.
+    """
+    ya, yp = (to_yiq(im.detach().cpu())[0, 0].reshape(-1) for im in (image, photo))
+    if mask is not None:
+        inside = mask.detach().cpu().reshape(-1) > 0.5
+        ya, yp = ya[inside], yp[inside]
+    ya, yp = ya - ya.mean(), yp - yp.mean()
+    return float((ya * yp).sum() / (ya.norm() * yp.norm()).clamp_min(1e-12))
+
+
 def luminance(image: Tensor) -> Tensor:
     """The luminance Y as a grey RGB image (B, 3, H, W): what the network sees in luminance-only transfer."""
     return to_yiq(image)[:, :1].clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
@@ -73,7 +89,9 @@ def match_luminance(style_image: Tensor, content_image: Tensor) -> Tensor:
     return matched.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
 
 
-def luminance_only_transfer(content_image: Tensor, style_image: Tensor, **kwargs: Any) -> tuple[Tensor, SynthesisResult]:
+def luminance_only_transfer(
+    content_image: Tensor, style_image: Tensor, **kwargs: Any
+) -> tuple[Tensor, SynthesisResult]:
     """Style transfer in the luminance channel, the photo's colours kept (Sec. 5.1).
 
     Args:

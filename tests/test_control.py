@@ -51,8 +51,15 @@ def test_blend_weights_normalise_per_layer_and_name_errors() -> None:
     layers = ["conv1_1", "conv2_1"]
     assert blend_weights(2, layers, None) == {n: [0.5, 0.5] for n in layers}
     assert blend_weights(2, layers, [0.7, 0.7]) == {n: [0.5, 0.5] for n in layers}
-    assert blend_weights(2, layers, control.scale_blend(["conv1_1"], layers)) == {"conv1_1": [1.0, 0.0], "conv2_1": [0.0, 1.0]}
-    for bad, match in (([1.0], "one weight per style image"), ([1.0, -1.0], "≥ 0"), ([{"conv1_1": 1}, {}], "every style weight is 0 at conv2_1")):
+    assert blend_weights(2, layers, control.scale_blend(["conv1_1"], layers)) == {
+        "conv1_1": [1.0, 0.0],
+        "conv2_1": [0.0, 1.0],
+    }
+    for bad, match in (
+        ([1.0], "one weight per style image"),
+        ([1.0, -1.0], "≥ 0"),
+        ([{"conv1_1": 1}, {}], "every style weight is 0 at conv2_1"),
+    ):
         with pytest.raises(NstEduError, match=match):
             blend_weights(2, layers, bad)
 
@@ -98,3 +105,19 @@ def test_colour_distance_sees_colour_not_brightness() -> None:
     assert control.colour_distance(brighter, photo) < 0.01
     recoloured = photo.flip(1)  # RGB → BGR: the same brightness pattern, other hues
     assert control.colour_distance(recoloured, photo) > 0.1
+
+
+def test_structure_kept_is_the_luminance_correlation_inside_the_region() -> None:
+    torch.manual_seed(0)
+    photo = torch.rand(1, 3, 16, 20)
+    top = torch.zeros(16, 20)
+    top[:8] = 1
+    assert control.structure_kept(photo, photo, top) == pytest.approx(1.0, abs=1e-5)
+    assert control.structure_kept(1 - photo, photo, top) == pytest.approx(-1.0, abs=1e-5)
+    unrelated = torch.rand(1, 3, 16, 20)
+    assert abs(control.structure_kept(unrelated, photo, top)) < 0.3
+    # only the region counts: the photo kept inside it, noise outside
+    half = torch.where(top.bool(), photo, unrelated)
+    assert control.structure_kept(half, photo, top) == pytest.approx(1.0, abs=1e-5)
+    assert control.structure_kept(half, photo, 1 - top) < 0.3
+    assert 0.3 < control.structure_kept(half, photo) < 0.9  # no mask: the whole image

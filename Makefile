@@ -9,7 +9,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
+.PHONY: setup lab lint test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -25,10 +25,14 @@ lab: setup
 
 # Unit tests (the browser tests open JupyterLab and the quick book), then every notebook under nbval,
 # whose cell outputs notebooks/conftest.py checks for what a reader sees.
-test: setup book-quick
+test: setup lint book-quick
 	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
 	$(MAKE) --no-print-directory test-notebooks-elsewhere
+
+# ruff with the settings in pyproject.toml ([tool.ruff]).
+lint: setup
+	$(VENV)/bin/ruff check nst_edu tests book benchmarks scripts
 
 test-unit: setup
 	NST_EDU_QUICK=1 $(PY) -m pytest -q -m "not browser" tests
@@ -60,7 +64,7 @@ figures: setup
 	$(PY) -m nst_edu figures --figure all
 
 assignments: setup
-	$(PY) -m nst_edu.assignments notebooks/assignments release/assignments
+	$(PY) -m nst_edu.grading.release notebooks/assignments release/assignments
 
 benchmarks: setup
 	$(PY) benchmarks/step_time.py

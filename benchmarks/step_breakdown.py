@@ -161,8 +161,10 @@ def main() -> None:
         bound_a = conv_flop / conv_peak + r["gram_gflop"] / sgemm_peak
         conv_s = (r["ms"].get("conv forward", 0.0) + r["ms"].get("conv input-gradient", 0.0)) / 1e3
         bound_b = conv_s + r["gram_gflop"] / conv_peak + r["relu_gb"] / bw
-        for name, t in (("A (convs and Gram at their peaks, all else free)", bound_a),
-                        (f"B (convs as measured, Gram at the conv peak, ReLU {r['relu_gb']:.2f} GB at {bw:.0f} GB/s)", bound_b)):
+        for name, t in (
+            ("A (convs and Gram at their peaks, all else free)", bound_a),
+            (f"B (convs as measured, Gram at the conv peak, ReLU {r['relu_gb']:.2f} GB at {bw:.0f} GB/s)", bound_b),
+        ):
             print(f"upper bound {name}: {t * 1e3:.1f} ms → {conv_flop / t / conv_peak:.1%} of the conv peak")
         print()
 

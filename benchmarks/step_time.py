@@ -124,7 +124,9 @@ def main() -> None:
                 print(f"{size} px: {other} / ours  step time ×{o['step_s'] / ours['step_s']:.2f}, "
                       f"startup ×{o['startup_s'] / ours['startup_s']:.1f}, RSS ×{o['rss_mb'] / ours['rss_mb']:.2f}")
     if a.json:
-        a.json.write_text(json.dumps({"machine": C.machine(), "results": {f"{k[0]}/{k[1]}": v for k, v in results.items()}}, indent=1))
+        a.json.write_text(
+            json.dumps({"machine": C.machine(), "results": {f"{k[0]}/{k[1]}": v for k, v in results.items()}}, indent=1)
+        )
 
 
 if __name__ == "__main__":

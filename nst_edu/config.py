@@ -18,7 +18,6 @@ import torch
 
 from nst_edu.devices import default_device
 
-
 #: The first lines of every notebook's setup cell (tests/test_notebooks_clean.py holds them to it): on
 #: Colab, install the package at its release tag before importing it; elsewhere do nothing (a
 #: checkout's `make lab` or a `pip install` already has it). Colab's torch satisfies our

@@ -22,8 +22,8 @@ from typing import Iterable, Sequence
 
 import torch
 
+from nst_edu.layers import CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, response_index
 from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
-from nst_edu.vgg import _CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, _response_index
 
 #: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
 #: CPU: ~150 GFLOP/s per thread, between this AVX-512 server (benchmarks/README.md: ~400 GFLOP/s on
@@ -70,12 +70,12 @@ def _fmt_seconds(s: float) -> str:
 
 def conv_shapes(size_hw: tuple[int, int], layers: Iterable[str]) -> list[tuple[str, int, int, int, int]]:
     """(name, C_in, C_out, H, W) of every convolution up to the deepest of ``layers``."""
-    last = max((_response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
+    last = max((response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
     h, w = int(size_hw[0]), int(size_hw[1])
     out, c_in = [], 3
     for i, name in enumerate(LAYER_NAMES[: last + 1]):
         if name.startswith("conv"):
-            c_out = _CHANNELS[int(name[4]) - 1]
+            c_out = CHANNELS[int(name[4]) - 1]
             out.append((name, c_in, c_out, h, w))
             c_in = c_out
         elif name.startswith("pool"):
@@ -83,7 +83,9 @@ def conv_shapes(size_hw: tuple[int, int], layers: Iterable[str]) -> list[tuple[s
     return out
 
 
-def step_flops(size_hw: tuple[int, int], layers: Iterable[str] = CONTENT_LAYERS + STYLE_LAYERS, batch: int = 1) -> float:
+def step_flops(
+    size_hw: tuple[int, int], layers: Iterable[str] = CONTENT_LAYERS + STYLE_LAYERS, batch: int = 1
+) -> float:
     """FLOPs of one loss evaluation: convolution forward + backward to the input (weights frozen)."""
     fwd = sum(2 * ci * co * 9 * h * w for _, ci, co, h, w in conv_shapes(size_hw, layers))
     return 2.0 * fwd * batch
@@ -95,12 +97,12 @@ def activation_bytes(size_hw: tuple[int, int], layers: Iterable[str], batch: int
     for _, _, co, h, w in conv_shapes(size_hw, layers):
         total += 2 * co * h * w  # conv output and its ReLU
     layers = list(layers)
-    last = max((_response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
+    last = max((response_index(n) for n in layers), default=len(LAYER_NAMES) - 1)
     h, w = size_hw
     for name in LAYER_NAMES[: last + 1]:
         if name.startswith("pool"):
             h, w = h // 2, w // 2
-            total += _CHANNELS[int(name[4]) - 1] * h * w
+            total += CHANNELS[int(name[4]) - 1] * h * w
     return int(total * batch * dtype_bytes)
 
 
@@ -165,7 +167,10 @@ def suggest_size(size_hw: tuple[int, int], layers: Sequence[str], device: str | 
     size = (long_side // 64) * 64
     while size > 64:
         scale = size / long_side
-        if estimate((max(1, round(h * scale)), max(1, round(w * scale))), layers, device, steps).total_seconds <= budget_seconds:
+        if (
+            estimate((max(1, round(h * scale)), max(1, round(w * scale))), layers, device, steps).total_seconds
+            <= budget_seconds
+        ):
             break
         size -= 64
     return max(64, size)

@@ -58,14 +58,24 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     ls_iter = 0
     while ls_iter < max_ls:  # bracketing phase
         if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket, bracket_f, bracket_g, bracket_gtd = [t_prev, t], [f_prev, f_new], [g_prev, g_new.clone()], [gtd_prev, gtd_new]
+            bracket, bracket_f, bracket_g, bracket_gtd = (
+                [t_prev, t],
+                [f_prev, f_new],
+                [g_prev, g_new.clone()],
+                [gtd_prev, gtd_new],
+            )
             break
         if abs(gtd_new) <= -c2 * gtd:
             bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
             done = True
             break
         if gtd_new >= 0:
-            bracket, bracket_f, bracket_g, bracket_gtd = [t_prev, t], [f_prev, f_new], [g_prev, g_new.clone()], [gtd_prev, gtd_new]
+            bracket, bracket_f, bracket_g, bracket_gtd = (
+                [t_prev, t],
+                [f_prev, f_new],
+                [g_prev, g_new.clone()],
+                [gtd_prev, gtd_new],
+            )
             break
         min_step, max_step = t + 0.01 * (t - t_prev), t * 10
         t_prev, t = t, _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))

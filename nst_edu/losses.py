@@ -142,7 +142,9 @@ def style_layer_loss_grad(F: Tensor, A: Tensor) -> Tensor:
     return grad.reshape(F.shape) * (F > 0)
 
 
-def layer_weights(layers: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None = None) -> dict[str, float]:
+def layer_weights(
+    layers: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None = None
+) -> dict[str, float]:
     """The w_l of eq. (5): equal and summing to one by default (1/5 each for the paper's five layers).
 
     Args:

@@ -70,7 +70,9 @@ class Optimization:
         if self.optimizer not in ("lbfgs", "adam"):
             raise NstEduError(f"unknown optimizer {self.optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
         if not 0 <= self.noise_amplitude <= 0.5:
-            raise NstEduError(f"noise_amplitude must lie in [0, 0.5] (pixels stay in [0, 1]), got {self.noise_amplitude}")
+            raise NstEduError(
+                f"noise_amplitude must lie in [0, 0.5] (pixels stay in [0, 1]), got {self.noise_amplitude}"
+            )
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ def blend_weights(n_images: int, layers: Sequence[str], blend: StyleBlend | None
         if any(w < 0 or not math.isfinite(w) for w in ws):
             raise NstEduError(f"style weights must be finite and ≥ 0, got {ws} at {n}")
         if sum(ws) <= 0:
-            raise NstEduError(f"every style weight is 0 at {n}: give that layer a weight or remove it from style_layers")
+            raise NstEduError(
+                f"every style weight is 0 at {n}: give that layer a weight or remove it from style_layers"
+            )
     return {n: [w / sum(ws) for w in ws] for n, ws in per_layer.items()}
 
 

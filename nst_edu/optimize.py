@@ -25,7 +25,9 @@ from torch import Tensor
 
 from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
+from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
+from nst_edu.guidance import Guidance
 from nst_edu.losses import RatioConvention
 from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners and benchmarks import)
     NOISE_AMPLITUDE,
@@ -38,10 +40,8 @@ from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners a
     minimize,
     split_settings,
 )
-from nst_edu.guidance import Guidance
 from nst_edu.objective import StyleBlend, StyleSource, make_objective
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
-from nst_edu.devices import device_of, run_device
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 

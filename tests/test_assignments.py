@@ -14,14 +14,19 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from nst_edu import assignments
-from nst_edu.assignments import BEGIN, END, SolutionMarkerError, generate, strip_solutions
+from nst_edu.grading import release as assignments
+from nst_edu.grading.release import BEGIN, END, SolutionMarkerError, generate, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "notebooks" / "assignments"
 NOTEBOOKS = sorted(p.name for p in SRC.glob("*.ipynb"))
 #: checks per notebook: the summary must show this many.
-EXPECTED_CHECKS = {"01_losses.ipynb": 4, "02_gradients.ipynb": 2, "03_synthesis_loop.ipynb": 1, "04_ratio_study.ipynb": 1}
+EXPECTED_CHECKS = {
+    "01_losses.ipynb": 4,
+    "02_gradients.ipynb": 2,
+    "03_synthesis_loop.ipynb": 1,
+    "04_ratio_study.ipynb": 1,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +146,8 @@ def test_student_notebook_changes_only_solution_blocks(name: str, release: Path)
 
 # ------------------------------------------------------------------- the generator itself
 def test_block_becomes_nbgraders_stub_and_the_hint_above_stays() -> None:
-    src = "def f(x):\n    '''doc'''\n    # HINT: add one\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n\nprint(1)"
+    src = ("def f(x):\n    '''doc'''\n    # HINT: add one\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n"
+           "    ### END SOLUTION\n\nprint(1)")
     out = strip_solutions(src)
     assert out == ("def f(x):\n    '''doc'''\n    # HINT: add one\n    # YOUR CODE HERE\n"
                    "    raise NotImplementedError()\n\nprint(1)")
@@ -175,7 +181,14 @@ def test_markdown_answer_block() -> None:
     assert out == f"Explain.\n\n{assignments.ANSWER}"
 
 
-@pytest.mark.parametrize("src", ["### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION", "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "### BEGIN SOLUTION\nx = 1",
+        "x = 1\n### END SOLUTION",
+        "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+    ],
+)
 def test_unbalanced_markers_are_errors(src: str) -> None:
     with pytest.raises(SolutionMarkerError):
         strip_solutions(src)
@@ -216,3 +229,13 @@ def test_failed_generation_leaves_destination_untouched(tmp_path: Path) -> None:
     assert assignments.main([str(src), str(dst)]) == 1
     assert sorted(p.name for p in dst.iterdir()) == ["a.ipynb"] and (dst / "a.ipynb").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["assignments", "src"]
+
+
+def test_the_old_module_name_still_runs_and_warns(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-m", "nst_edu.assignments", "--help"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and "SRC" in run.stdout.upper()
+    assert "moved to nst_edu.grading.release" in run.stderr

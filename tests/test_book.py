@@ -102,9 +102,13 @@ def test_a_book_built_on_a_gpu_is_not_reused_on_a_cpu(monkeypatch) -> None:
 
 
 def test_reused_outputs_go_under_the_current_text() -> None:
-    executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("old"), nbformat.v4.new_code_cell("1 + 1")])
+    executed = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("old"), nbformat.v4.new_code_cell("1 + 1")]
+    )
     executed.cells[1].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
-    current = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("new text"), nbformat.v4.new_code_cell("1 + 1")])
+    current = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("new text"), nbformat.v4.new_code_cell("1 + 1")]
+    )
     build._reuse_outputs(current, executed)
     assert current.cells[0].source == "new text"
     assert current.cells[1].outputs[0]["data"]["text/plain"] == "2"
@@ -155,7 +159,9 @@ def test_book_reads_offline_in_chromium(book: Path) -> None:
                     assert "Math Processing Error" not in text and "$$" not in markdown and "\\tag" not in markdown
                     fonts = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
                     assert any("STIX" in f for f in fonts), f"{path.name}: MathJax fell back to system fonts {fonts}"
-                    declared = nbformat.read(REPO / "notebooks" / path.name.replace(".html", ".ipynb"), 4).metadata["nst_edu"]["figures"]
+                    declared = nbformat.read(REPO / "notebooks" / path.name.replace(".html", ".ipynb"), 4).metadata[
+                        "nst_edu"
+                    ]["figures"]
                     assert len([w for _, w in images if w > 0]) >= declared, (path.name, images)
                 for href in page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"):
                     url = urlparse(href)

@@ -109,8 +109,14 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory):
         shutil.copy(REPO / "notebooks" / name, root / name)
     _write_settings(tmp_path / "lab-settings")
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, NST_EDU_QUICK="1", NST_EDU_MIRROR=mirror, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    env = dict(
+        os.environ,
+        NST_EDU_QUICK="1",
+        NST_EDU_MIRROR=mirror,
+        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+    )
     log = tmp_path / "jupyterlab.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -175,7 +181,9 @@ def test_walkthrough_shows_its_figures_and_equations(jupyterlab, notebook: str) 
 
             # Figures arrived as pictures, decoded, with a real size on the page.
             pictures = panel.locator(".jp-OutputArea-output img")
-            assert pictures.count() == declared, f"{notebook}: {pictures.count()} pictures on the page, declared {declared}"
+            assert pictures.count() == declared, (
+                f"{notebook}: {pictures.count()} pictures on the page, declared {declared}"
+            )
             for k in range(pictures.count()):
                 img = pictures.nth(k)
                 img.scroll_into_view_if_needed()

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 from matplotlib.figure import Figure
+from second_device import Elsewhere, second_device
 
-from nst_edu import config, control, experiments, guidance, images, vgg
+from nst_edu import config, control, experiments, guidance, vgg
 from nst_edu.guidance import Guidance, Region
 from nst_edu.measures import TransferMeasure
 from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
 from nst_edu.optimize import synthesize
-from second_device import Elsewhere, second_device
 
 LAYERS = ["conv1_1", "conv2_1"]
 RUN = dict(steps=3, seed=0, progress=False, warn_slow=False)

@@ -71,18 +71,28 @@ def _out(kind: str, **kw):
 PNG = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 1160x260 with 5 Axes>"}
 
 
-@pytest.mark.parametrize("source, outputs, expected", [
-    ("experiments.draw_figure1(r, {})", [_out("execute_result", data=PNG)], []),
-    ("experiments.draw_figure1(r, {})", [_out("execute_result", data={"text/plain": "<Figure size 1160x260 with 5 Axes>"})],
-     ["text repr"]),
-    ("print(fig)", [_out("stream", name="stdout", text="<Figure size 640x480 with 1 Axes>\n")], ["printed as text"]),
-    ("images.show_images([x])", [_out("execute_result", data={"text/plain": "tensor([[0.5]])"})], ["tensor dump"]),
-    ("fig = draw_grid(rows)", [], ["no picture"]),
-    ("x = 1", [_out("error", ename="ValueError", evalue="bad", traceback=[])], ["traceback"]),
-    ("# draw_grid(rows) is in a comment\nx = 1", [], []),
-    ("torch.zeros(2)", [_out("execute_result", data={"text/plain": "tensor([0., 0.])"})], []),  # no picture meant
-    ("settings", [_out("execute_result", data={"text/plain": "Settings(quick=True)"})], []),
-])
+@pytest.mark.parametrize(
+    "source, outputs, expected",
+    [
+        ("experiments.draw_figure1(r, {})", [_out("execute_result", data=PNG)], []),
+        (
+            "experiments.draw_figure1(r, {})",
+            [_out("execute_result", data={"text/plain": "<Figure size 1160x260 with 5 Axes>"})],
+            ["text repr"],
+        ),
+        (
+            "print(fig)",
+            [_out("stream", name="stdout", text="<Figure size 640x480 with 1 Axes>\n")],
+            ["printed as text"],
+        ),
+        ("images.show_images([x])", [_out("execute_result", data={"text/plain": "tensor([[0.5]])"})], ["tensor dump"]),
+        ("fig = draw_grid(rows)", [], ["no picture"]),
+        ("x = 1", [_out("error", ename="ValueError", evalue="bad", traceback=[])], ["traceback"]),
+        ("# draw_grid(rows) is in a comment\nx = 1", [], []),
+        ("torch.zeros(2)", [_out("execute_result", data={"text/plain": "tensor([0., 0.])"})], []),  # no picture meant
+        ("settings", [_out("execute_result", data={"text/plain": "Settings(quick=True)"})], []),
+    ],
+)
 def test_output_problems(source: str, outputs: list, expected: list[str]) -> None:
     problems = display.output_problems(source, outputs)
     assert len(problems) == len(expected), problems

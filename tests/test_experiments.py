@@ -1,8 +1,8 @@
 """Fast checks of nst_edu.experiments (random weights or tiny images; the notebooks run the real thing)."""
 from __future__ import annotations
 
-import torch
 import pytest
+import torch
 
 from nst_edu import experiments as E
 from nst_edu.errors import NstEduError

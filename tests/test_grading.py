@@ -200,7 +200,9 @@ def test_ratio_study_accepts_reference_and_rejects_swapped_or_ignored_ratio() ->
     model = vgg19()
     y, x = torch.meshgrid(torch.linspace(0, 1, 20), torch.linspace(0, 1, 28), indexing="ij")
     content = torch.stack([x, y, 1 - x]).unsqueeze(0)  # smooth colour gradients
-    style = torch.stack([(torch.sin(40 * x) > 0).float(), (torch.sin(30 * y) > 0).float(), 0.5 * torch.ones_like(x)]).unsqueeze(0)
+    style = torch.stack(
+        [(torch.sin(40 * x) > 0).float(), (torch.sin(30 * y) > 0).float(), 0.5 * torch.ones_like(x)]
+    ).unsqueeze(0)
 
     def run(ratios: list[float], swap: bool) -> dict[float, torch.Tensor]:
         return {r: synthesize(content, style, alpha=1.0 if swap else r, beta=r if swap else 1.0, steps=10, model=model,
@@ -216,7 +218,9 @@ def test_ratio_study_accepts_reference_and_rejects_swapped_or_ignored_ratio() ->
         ({r: good[1e-2] for r in ratios}, "ratio ignored"),  # the same image whatever the ratio
         ({1e-4: good[1e-4]}, "no image for ratio"),
     ]:
-        _assert_fails(grading.check_ratio_study(lambda c, s, ratios, steps: wrong, content, style, steps=10, model=model), words)
+        _assert_fails(
+            grading.check_ratio_study(lambda c, s, ratios, steps: wrong, content, style, steps=10, model=model), words
+        )
 
 
 # ------------------------------------------------------------------- reporting and the scoreboard
@@ -263,5 +267,17 @@ def test_modules_import_in_either_order() -> None:
     import subprocess
     import sys
 
-    code = "import nst_edu.grading_synthesis; from nst_edu.grading import check_ratio_study, try_run"
+    code = "import nst_edu.grading.synthesis; from nst_edu.grading import check_ratio_study, try_run"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_old_module_name_forwards_with_a_deprecation_warning() -> None:
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
+            "try:\n    import nst_edu.grading_synthesis\nexcept DeprecationWarning as w:\n    print(w)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "nst_edu.grading.synthesis" in out
+    code = "import warnings; warnings.simplefilter('ignore'); from nst_edu.grading_synthesis import check_ratio_study"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,7 +20,9 @@ def test_guided_gram_against_a_direct_computation() -> None:
     direct = torch.zeros(N, N, dtype=torch.float64)
     for i in range(N):
         for j in range(N):
-            direct[i, j] = sum(m[k] * Fm[i, k] * m[k] * Fm[j, k] for k in range(M)) * M / sum(m[k] ** 2 for k in range(M))
+            direct[i, j] = (
+                sum(m[k] * Fm[i, k] * m[k] * Fm[j, k] for k in range(M)) * M / sum(m[k] ** 2 for k in range(M))
+            )
     assert torch.allclose(guidance.guided_gram_matrix(F, mask)[0], direct)
     # an all-ones mask is eq. (3); a region's Gram matrix does not grow with its area
     assert torch.allclose(guidance.guided_gram_matrix(F, torch.ones(3, 5, dtype=torch.float64)), losses.gram_matrix(F))
@@ -126,3 +128,4 @@ def test_two_regions_take_their_own_paintings(model) -> None:
     assert float(x[2, 10:].mean()) > float(x[0, 10:].mean()) + 0.2  # the bottom blue
     with pytest.raises(NstEduError, match="needs the output size"):
         synthesize(None, guide, style_layers=["conv1_1"], model=model, steps=2, progress=False)
+

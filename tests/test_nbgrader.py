@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nst_edu import assignments
+from nst_edu.grading import release as assignments
 
 pytest.importorskip("nbgrader", reason="needs the course extra: pip install -e '.[course]'")
 
@@ -29,21 +29,30 @@ ASSIGNMENTS = {f"a{p.name[:2]}": p for p in sorted(SRC.glob("*.ipynb"))}  # a01 
 
 # Plausible wrong answers, by the grade_id of the solution cell they replace.
 WRONG = {
-    "gram_matrix": "def gram_matrix(F):\n    flat = as_matrix(F)\n    return flat @ flat.T / flat.shape[-1]  # divided by M\n",
+    "gram_matrix": ("def gram_matrix(F):\n    flat = as_matrix(F)\n"
+                    "    return flat @ flat.T / flat.shape[-1]  # divided by M\n"),
     "content_loss": "def content_loss(F, P):\n    return ((F - P) ** 2).sum()  # no 1/2\n",
-    "style_layer_loss": ("def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
-                         "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"),
+    "style_layer_loss": (
+        "def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+        "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"
+    ),
     "total_loss": "def total_loss(content, style, alpha, beta):\n    return alpha * content + beta * style\n",
     "content_loss_grad": "def content_loss_grad(F, P):\n    return F - P  # forgot the ReLU mask\n",
-    "style_layer_loss_grad": ("def style_layer_loss_grad(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
-                              "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (N**2 * M**2)\n"
-                              "    return g.reshape(F.shape) * (F > 0).to(F.dtype)\n"),
-    "reconstruct_content": ("def reconstruct_content(model, content_image, layer, init, steps):\n"
-                            "    return init.clone()  # never optimised\n"),
-    "ratio_study": ("def ratio_study(content_image, style_image, ratios, steps):\n"
-                    "    # alpha and beta swapped\n"
-                    "    return {r: synthesize(content_image, style_image, alpha=1.0, beta=r, steps=steps,\n"
-                    "                          progress=False).image for r in ratios}\n"),
+    "style_layer_loss_grad": (
+        "def style_layer_loss_grad(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+        "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (N**2 * M**2)\n"
+        "    return g.reshape(F.shape) * (F > 0).to(F.dtype)\n"
+    ),
+    "reconstruct_content": (
+        "def reconstruct_content(model, content_image, layer, init, steps):\n"
+        "    return init.clone()  # never optimised\n"
+    ),
+    "ratio_study": (
+        "def ratio_study(content_image, style_image, ratios, steps):\n"
+        "    # alpha and beta swapped\n"
+        "    return {r: synthesize(content_image, style_image, alpha=1.0, beta=r, steps=steps,\n"
+        "                          progress=False).image for r in ratios}\n"
+    ),
 }
 #: autograded points each wrong submission keeps (total autograded points in brackets)
 WRONG_SCORE = {"a01": 3, "a02": 2, "a03": 0, "a04": 0}

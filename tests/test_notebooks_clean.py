@@ -22,7 +22,10 @@ def test_notebook_is_clean(path: Path) -> None:
         i for i, cell in enumerate(nb["cells"])
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
     ]
-    assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them (jupyter nbconvert --clear-output --inplace)"
+    assert not dirty, (
+        f"{path.name}: cells {dirty} have outputs or execution counts; "
+        "clear them (jupyter nbconvert --clear-output --inplace)"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -32,7 +35,9 @@ def test_notebook_is_valid_nbformat(path: Path) -> None:
 
     nb = json.loads(path.read_text(encoding="utf-8"))
     ids = [cell.get("id") for cell in nb["cells"]]  # before validate(), which fills missing ids in
-    assert None not in ids and len(set(ids)) == len(ids), f"{path.name}: cells without or with repeated ids; run nbformat's normalize"
+    assert None not in ids and len(set(ids)) == len(ids), (
+        f"{path.name}: cells without or with repeated ids; run nbformat's normalize"
+    )
     nbformat.validate(nb)
 
 

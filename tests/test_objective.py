@@ -13,7 +13,11 @@ LAYERS = ["conv1_1", "conv2_1"]
 @pytest.fixture(scope="module")
 def images():
     g = torch.Generator().manual_seed(1)
-    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 28, generator=g), torch.rand(1, 3, 24, 32, generator=g)
+    return (
+        torch.rand(1, 3, 24, 32, generator=g),
+        torch.rand(1, 3, 20, 28, generator=g),
+        torch.rand(1, 3, 24, 32, generator=g),
+    )
 
 
 def test_exact_and_paper_ratios_convert_both_ways() -> None:

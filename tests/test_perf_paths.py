@@ -54,7 +54,10 @@ def test_estimate_monotone_and_sensible():
     assert 0.01 < e[1].seconds_per_step < 10
     assert 1e8 < e[1].peak_memory_bytes < 3e9
     assert est.estimate((192, 256), LAYERS, "cuda").seconds_per_step < e[1].seconds_per_step
-    assert "min" in est.estimate((1536, 2048), LAYERS, "cpu").describe() or "h" in est.estimate((1536, 2048), LAYERS, "cpu").describe()
+    assert (
+        "min" in est.estimate((1536, 2048), LAYERS, "cpu").describe()
+        or "h" in est.estimate((1536, 2048), LAYERS, "cpu").describe()
+    )
 
 
 def test_warning_message(monkeypatch):

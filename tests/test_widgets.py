@@ -45,7 +45,9 @@ def explorer():
     made: list[W.StyleTransferExplorer] = []
 
     def make(steps: int = 12, **kwargs) -> W.StyleTransferExplorer:
-        e = W.StyleTransferExplorer(_image(1), _image(2), weights=None, size=16, steps=steps, callback_every=2, **kwargs)
+        e = W.StyleTransferExplorer(
+            _image(1), _image(2), weights=None, size=16, steps=steps, callback_every=2, **kwargs
+        )
         assert e.select_layers(SMALL_CONTENT, SMALL_STYLE)
         made.append(e)
         return e

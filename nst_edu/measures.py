@@ -75,7 +75,7 @@ def draw_balance(balance: Mapping[int, float], entries: Mapping[int, int], calib
     Args:
         balance: {long side in px: balance α/β in the authors' mean units}.
         entries: {long side in px: N_l·M_l of the content layer at that size}.
-        calibration: :data:`nst_edu.losses.PAPER_RATIO_CALIBRATION` (nst_edu's units = mean units / it).
+        calibration: :data:`nst_edu.ratio.PAPER_RATIO_CALIBRATION` (nst_edu's units = mean units / it).
     """
     sizes = sorted(balance)
     fig = Figure(figsize=(5.6, 3.4), layout="constrained")

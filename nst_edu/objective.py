@@ -5,7 +5,7 @@ callbacks, stopping) lives in :mod:`nst_edu.optimize`, where it runs (device, me
 precision) in the network and the caller; pystiche keeps its perceptual loss apart from its
 optimisation loop the same way.
 
-The ratio α/β is read in a :data:`nst_edu.losses.RatioConvention`: ``"paper"`` (the default: the
+The ratio α/β is read in a :data:`nst_edu.ratio.RatioConvention`: ``"paper"`` (the default: the
 paper's printed ratios mean what they meant in the authors' implementation, a content term averaged
 over each content layer's N_l·M_l entries) or ``"exact"`` (eq. (7) with eq. (1) as printed). Both
 report ``content`` as eq. (1) and ``style`` as eq. (5); only the total that is minimised differs.
@@ -22,7 +22,7 @@ from torch import Tensor
 from nst_edu import losses
 from nst_edu.errors import NstEduError
 from nst_edu.guidance import Guidance, GuidedTarget, guided_targets
-from nst_edu.losses import RatioConvention
+from nst_edu.ratio import RatioConvention, content_weight
 from nst_edu.vgg import VGG19Features
 
 
@@ -206,7 +206,7 @@ def make_objective(
         P, A = compute_targets(model, content_image, None, c_layers, [])
     else:
         P, A = compute_targets(model, content_image, style_image, c_layers, s_layers, style_blend)
-    c_weights = {n: losses.content_weight(convention, F.shape[1], F.shape[-2] * F.shape[-1]) for n, F in P.items()}
+    c_weights = {n: content_weight(convention, F.shape[1], F.shape[-2] * F.shape[-1]) for n, F in P.items()}
     w = losses.layer_weights(s_layers, style_weights) if s_layers else {}
     batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
     device = next(t.device for t in [*P.values(), *A.values(), *(g.targets for g in guided.values())])

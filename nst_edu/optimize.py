@@ -28,7 +28,6 @@ from nst_edu import estimate as _estimate
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
 from nst_edu.guidance import Guidance
-from nst_edu.losses import RatioConvention
 from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners and benchmarks import)
     NOISE_AMPLITUDE,
     Init,
@@ -41,6 +40,7 @@ from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners a
     split_settings,
 )
 from nst_edu.objective import StyleBlend, StyleSource, make_objective
+from nst_edu.ratio import RatioConvention
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
@@ -75,7 +75,7 @@ def synthesize(
         style_blend: with several style images, a weight each (e.g. [0.7, 0.3]; normalised to
             sum 1), or per image {layer: weight} (scale control: fine layers from one painting,
             coarse from another); default equal weights.
-        convention: how α/β is read (:data:`nst_edu.losses.RatioConvention`): "paper" (default:
+        convention: how α/β is read (:data:`nst_edu.ratio.RatioConvention`): "paper" (default:
             the paper's printed ratios, the content term a mean over each content layer as in the
             authors' code) or "exact" (eq. (1) as printed, a sum: its α/β depends on image size).
         extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,

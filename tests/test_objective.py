@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from nst_edu import losses
+from nst_edu import ratio as units
 from nst_edu.objective import make_objective
 
 LAYERS = ["conv1_1", "conv2_1"]
@@ -22,12 +23,12 @@ def images():
 
 def test_exact_and_paper_ratios_convert_both_ways() -> None:
     # conv4_2 of a 128 x 96 photo: 512 filters on 16 x 12 positions
-    k = losses.PAPER_RATIO_CALIBRATION
-    assert losses.exact_ratio(1e-3, 512, 192) == pytest.approx(2 * k * 1e-3 / (512 * 192))
-    assert losses.paper_ratio(losses.exact_ratio(1e-3, 512, 192), 512, 192) == pytest.approx(1e-3)
-    assert losses.content_weight("exact", 512, 192) == 1.0
+    k = units.PAPER_RATIO_CALIBRATION
+    assert units.exact_ratio(1e-3, 512, 192) == pytest.approx(2 * k * 1e-3 / (512 * 192))
+    assert units.paper_ratio(units.exact_ratio(1e-3, 512, 192), 512, 192) == pytest.approx(1e-3)
+    assert units.content_weight("exact", 512, 192) == 1.0
     with pytest.raises(ValueError, match="convention"):
-        losses.content_weight("mean", 512, 192)
+        units.content_weight("mean", 512, 192)
 
 
 @pytest.mark.parametrize("convention", ["paper", "exact"])
@@ -40,7 +41,7 @@ def test_total_is_eq7_in_either_convention_computed_directly(model, images, conv
     P = model(content_image, ["conv2_1"])["conv2_1"]
     sq = (F["conv2_1"] - P).pow(2).sum()
     # the authors' mean (times the measured calibration), or eq. (1)'s ½ sum
-    content_term = losses.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "paper" else 0.5 * sq
+    content_term = units.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "paper" else 0.5 * sq
     style = sum(0.5 * losses.style_layer_loss(F[n], losses.gram_matrix(model(style_image, [n])[n])) for n in LAYERS)
     assert float(terms.content[0]) == pytest.approx(float(0.5 * sq), rel=1e-5)  # reported as eq. (1) in both
     assert float(terms.style[0]) == pytest.approx(float(style), rel=1e-5)
@@ -53,7 +54,7 @@ def test_a_paper_ratio_is_the_converted_exact_ratio(model, images) -> None:
     n, m = P.shape[1], P.shape[-2] * P.shape[-1]
     paper = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=1e-3, beta=1.0)
     exact = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS,
-                           alpha=losses.exact_ratio(1e-3, n, m), beta=1.0, convention="exact")
+                           alpha=units.exact_ratio(1e-3, n, m), beta=1.0, convention="exact")
     F = model(x, LAYERS)
     assert float(paper(F).total[0]) == pytest.approx(float(exact(F).total[0]), rel=1e-6)
 
@@ -64,3 +65,11 @@ def test_a_batch_of_ratios_gives_one_total_per_image(model, images) -> None:
     assert objective.batch == 2 and objective.layers == ["conv2_1", "conv1_1"]
     terms = objective(model(torch.cat([x, x]), objective.layers))
     assert terms.total.shape == (2,) and float(terms.total[1]) > float(terms.total[0])
+
+
+def test_the_ratio_names_moved_from_losses_forward_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="nst_edu.ratio.exact_ratio"):
+        moved = losses.exact_ratio
+    assert moved is units.exact_ratio
+    with pytest.raises(AttributeError):
+        losses.no_such_name

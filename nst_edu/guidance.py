@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Mapping, Sequence
 
 import numpy as np
@@ -71,6 +71,18 @@ class Guidance:
 
     regions: Sequence[Region]
     propagation: Propagation = "simple"
+
+    def layer_losses(self, model: VGG19Features, layers: Sequence[str], output_size: tuple[int, int]
+                     ) -> dict[str, GuidedTarget]:
+        """The guided E_l per layer (:func:`guided_targets`): what :mod:`nst_edu.objective` minimises."""
+        return guided_targets(model, self, layers, output_size)
+
+    def to(self, device: torch.device | str, memory_format: torch.memory_format = torch.contiguous_format
+           ) -> Guidance:
+        """The same guidance with its paintings on ``device`` (masks move when used)."""
+        regions = [replace(r, style_image=r.style_image.to(device).contiguous(memory_format=memory_format))
+                   for r in self.regions]
+        return replace(self, regions=regions)
 
 
 @dataclass

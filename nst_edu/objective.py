@@ -14,16 +14,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, NamedTuple, Sequence, Union
+from typing import Callable, Mapping, NamedTuple, Protocol, Sequence, Union, runtime_checkable
 
 import torch
 from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.guidance import Guidance, GuidedTarget, guided_targets
 from nst_edu.ratio import RatioConvention, content_weight
 from nst_edu.vgg import VGG19Features
+
+#: A layer's style loss E_l as a function of the responses F^l (used instead of eq. (4) with A^l).
+LayerLoss = Callable[[Tensor], Tensor]
+
+
+@runtime_checkable
+class GuidedStyle(Protocol):
+    """A style target that brings its own per-layer losses instead of one Gram matrix per layer:
+    spatial control (:class:`nst_edu.guidance.Guidance`, Gatys et al. 2017) is one. The objective
+    only calls these two methods, so the paper's code does not depend on the extensions."""
+
+    def layer_losses(self, model: VGG19Features, layers: Sequence[str], output_size: tuple[int, int]
+                     ) -> dict[str, LayerLoss]:
+        """E_l per style layer, its targets computed once with ``model``."""
+        ...
+
+    def to(self, device: torch.device, memory_format: torch.memory_format) -> GuidedStyle:
+        """The same style with its images on ``device`` in ``memory_format``."""
+        ...
 
 
 class Terms(NamedTuple):
@@ -44,7 +62,7 @@ class Objective:
         style_targets: A^l, the artwork's Gram matrices per style layer, (1, N_l, N_l).
         content_weights: c_l per content layer: 1 (exact) or 2/(N_l M_l) (paper: a mean).
         style_weights: w_l of eq. (5) (default 1/len(style_layers) each).
-        guided: per style layer, the regions' masks and guided Gram targets (spatial control,
+        guided: per style layer, a loss E_l of F^l from a :class:`GuidedStyle` (spatial control,
             :mod:`nst_edu.guidance`), used instead of ``style_targets`` at those layers.
         alpha, beta: the weights of eq. (7), shape (B,) (B > 1: several ratios in one batch).
         convention: how α/β is read ("paper" or "exact").
@@ -60,7 +78,7 @@ class Objective:
     beta: Tensor
     convention: RatioConvention = "paper"
     extra_loss: Callable[[Tensor], Tensor] | None = None
-    guided: dict[str, GuidedTarget] = field(default_factory=dict)
+    guided: dict[str, LayerLoss] = field(default_factory=dict)
 
     @property
     def style_layers(self) -> list[str]:
@@ -100,7 +118,7 @@ class Objective:
         return Terms(total, content, style, e)
 
 
-StyleSource = Union[Tensor, Sequence[Tensor], Guidance]
+StyleSource = Union[Tensor, Sequence[Tensor], GuidedStyle]
 #: Blend weights of several style images: one number per image, or per image {layer: weight}.
 StyleBlend = Union[Sequence[float], Sequence[Mapping[str, float]]]
 
@@ -187,7 +205,7 @@ def make_objective(
         model: the network (its device and memory layout are the targets').
         content_image: p⃗ (1, 3, H, W), or None for style reconstruction.
         style_image: a⃗ (1, 3, H', W'); several artworks (blended with ``style_blend``); a
-            :class:`~nst_edu.guidance.Guidance` (a painting per region); or None.
+            :class:`GuidedStyle` such as :class:`~nst_edu.guidance.Guidance` (a painting per region); or None.
         content_layers, style_layers: the layers of each term (ignored where the image is None).
         style_weights: w_l of eq. (5). style_blend: weights of several artworks (:func:`blend_weights`).
         alpha, beta: eq. (7); sequences of length B synthesise B images.
@@ -197,19 +215,19 @@ def make_objective(
     """
     c_layers = list(content_layers) if content_image is not None else []
     s_layers = list(style_layers) if style_image is not None else []
-    guided: dict[str, GuidedTarget] = {}
-    if isinstance(style_image, Guidance):
+    guided: dict[str, LayerLoss] = {}
+    if isinstance(style_image, GuidedStyle):
         size = tuple(content_image.shape[-2:]) if content_image is not None else output_size
         if size is None:
             raise NstEduError("guidance without a content image needs the output size: pass size=(H, W)")
-        guided = guided_targets(model, style_image, s_layers, size)
+        guided = style_image.layer_losses(model, s_layers, size)
         P, A = compute_targets(model, content_image, None, c_layers, [])
     else:
         P, A = compute_targets(model, content_image, style_image, c_layers, s_layers, style_blend)
     c_weights = {n: content_weight(convention, F.shape[1], F.shape[-2] * F.shape[-1]) for n, F in P.items()}
     w = losses.layer_weights(s_layers, style_weights) if s_layers else {}
     batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-    device = next(t.device for t in [*P.values(), *A.values(), *(g.targets for g in guided.values())])
+    device = model.device  # targets and weights live with the network (nst_edu.devices)
     a = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
     b = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
     return Objective(P, A, c_weights, w, a, b, convention, extra_loss, guided)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -27,7 +26,6 @@ from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
-from nst_edu.guidance import Guidance
 from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners and benchmarks import)
     NOISE_AMPLITUDE,
     Init,
@@ -39,7 +37,7 @@ from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners a
     minimize,
     split_settings,
 )
-from nst_edu.objective import StyleBlend, StyleSource, make_objective
+from nst_edu.objective import GuidedStyle, StyleBlend, StyleSource, make_objective
 from nst_edu.ratio import RatioConvention
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
@@ -169,8 +167,6 @@ def _to(style_image: StyleSource | None, device: torch.device, fmt: torch.memory
         return None
     if isinstance(style_image, Tensor):
         return style_image.to(device).contiguous(memory_format=fmt)
-    if isinstance(style_image, Guidance):
-        regions = [replace(r, style_image=r.style_image.to(device).contiguous(memory_format=fmt))
-                   for r in style_image.regions]
-        return replace(style_image, regions=regions)
+    if isinstance(style_image, GuidedStyle):
+        return style_image.to(device, fmt)
     return [s.to(device).contiguous(memory_format=fmt) for s in style_image]

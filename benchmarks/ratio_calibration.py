@@ -33,7 +33,7 @@ from nst_edu import vgg_weights  # noqa: E402
 from nst_edu.files import atomic_path  # noqa: E402
 from nst_edu.images import load_image, match_pixel_count  # noqa: E402
 from nst_edu.measures import TransferMeasure  # noqa: E402
-from nst_edu.optimize import NOISE_AMPLITUDE, synthesize  # noqa: E402
+from nst_edu.synthesis import NOISE_AMPLITUDE, synthesize  # noqa: E402
 
 RATIOS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 STATS = {  # per-filter means the paper's normalisation divides by (scripts/compute_vgg_normalization.py)

@@ -97,7 +97,7 @@ def breakdown(size: int, steps: int) -> dict:
     from nst_edu.estimate import step_flops
     from nst_edu.images import load_image
     from nst_edu.objective import make_objective
-    from nst_edu.optimize import heap_kept
+    from nst_edu.synthesis import heap_kept
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     c_layers, s_layers = list(CONTENT_LAYERS), list(STYLE_LAYERS)

@@ -28,7 +28,7 @@ def worker_ours(size: int, steps: int, t0: float, channels_last: bool) -> dict:
     import torch
 
     from nst_edu.images import load_image
-    from nst_edu.optimize import synthesize
+    from nst_edu.synthesis import synthesize
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     t_import = time.time() - t0

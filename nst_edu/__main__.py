@@ -50,7 +50,7 @@ def _positive(name: str, value: float) -> None:
 
 def _transfer(args: argparse.Namespace) -> int:
     from nst_edu.images import load_image, match_pixel_count, save_image
-    from nst_edu.optimize import synthesize
+    from nst_edu.synthesis import synthesize
 
     for name in ("ratio", "size", "steps"):
         _positive(name, getattr(args, name))

@@ -33,7 +33,9 @@ from nst_edu.results import History, SynthesisResult
 ENV = "NST_EDU_CACHE_DIR"
 #: Where the code of a synthesis starts: every nst_edu module these reach through their imports
 #: counts (:func:`synthesis_files`), so a module that moves or is added cannot leave a stale key.
-_ENTRY_POINTS = ("nst_edu.optimize", "nst_edu.cache")
+#: guidance is named because a guided synthesis runs its layer losses, which the objective reaches
+#: through the GuidedStyle protocol rather than an import.
+_ENTRY_POINTS = ("nst_edu.synthesis", "nst_edu.guidance", "nst_edu.cache")
 
 
 def cache_dir() -> Path | None:

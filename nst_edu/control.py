@@ -96,12 +96,12 @@ def luminance_only_transfer(
 
     Args:
         content_image: p⃗ (1, 3, H, W). style_image: a⃗ (give it the photo's pixel count).
-        **kwargs: passed to :func:`nst_edu.optimize.synthesize` (alpha, beta, steps, model …).
+        **kwargs: passed to :func:`nst_edu.synthesis.synthesize` (alpha, beta, steps, model …).
 
     Returns:
         (the recombined RGB image (1, 3, H, W), the synthesis of the luminance image).
     """
-    from nst_edu.optimize import synthesize  # optimize → objective → …: import when used
+    from nst_edu.synthesis import synthesize  # optimize → objective → …: import when used
 
     result = synthesize(luminance(content_image), match_luminance(style_image, content_image), **kwargs)
     return recombine_colour(result.image, content_image), result

@@ -17,6 +17,7 @@ machine, and :func:`estimate` accepts it as ``gflops=``.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -174,6 +175,15 @@ def suggest_size(size_hw: tuple[int, int], layers: Sequence[str], device: str | 
             break
         size -= 64
     return max(64, size)
+
+
+def warn_if_slow(size_hw: tuple[int, int], layers: Sequence[str], device: str | torch.device, steps: int,
+                 batch: int = 1) -> None:
+    """Warn (:class:`SlowRunWarning`, shown at the caller of ``synthesize``) when the run is estimated
+    to take long: :func:`warning_message`."""
+    msg = warning_message(size_hw, layers, device, steps, batch=batch)
+    if msg:
+        warnings.warn(msg, SlowRunWarning, stacklevel=4)
 
 
 def warning_message(size_hw: tuple[int, int], layers: Sequence[str], device: str | torch.device, steps: int,

@@ -1,6 +1,6 @@
 """The paper's figures, computed and drawn; plus the small extras notebook 05 needs.
 
-Every ``figureN``-style function returns :class:`nst_edu.optimize.SynthesisResult` objects (final
+Every ``figureN``-style function returns :class:`nst_edu.synthesis.SynthesisResult` objects (final
 image + loss history), and a ``draw_*`` function turns them into a matplotlib Figure. The
 notebooks call these; ``python -m nst_edu figures`` calls :func:`render_figures`.
 
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from nst_edu import images, losses
 from nst_edu.files import atomic_path
 from nst_edu.objective import compute_targets
-from nst_edu.optimize import SynthesisResult, synthesize
+from nst_edu.synthesis import SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 #: Fig. 2 of the paper: (style image, α/β). Panels B-D use 1e-3, E-F 1e-4.

@@ -139,7 +139,7 @@ def lbfgs(
     Args:
         closure: evaluates the loss at the current ``x``, fills ``x.grad`` (a fresh tensor, e.g.
             after ``x.grad = None``) and returns the loss. Raising inside it ends the run, which
-            is how :func:`nst_edu.optimize.synthesize` stops at its step budget.
+            is how :func:`nst_edu.synthesis.synthesize` stops at its step budget.
         x: the variable, any shape; ``requires_grad`` must be set.
         max_iter: iterations; max_eval: loss evaluations (default 1.25·max_iter).
         lr: the first trial step length of each iteration. history_size: remembered (s, y) pairs;

@@ -3,7 +3,7 @@
 :class:`nst_edu.objective.Objective` says *what* is minimised; this module says *how*
 (:class:`Optimization`: start, optimiser, steps), *where* (:class:`Runtime`: device, network,
 memory layout, precision) and *who watches* (:class:`Watch`: progress bar, live callback, Stop).
-:func:`minimize` is the loop; :func:`nst_edu.optimize.synthesize` puts the pieces together.
+:func:`minimize` is the loop; :func:`nst_edu.synthesis.synthesize` puts the pieces together.
 
 Steps are counted as loss evaluations (one forward and one backward pass), which is what costs
 time; an L-BFGS iteration takes one evaluation, a few more when its line search backtracks.

@@ -1,4 +1,4 @@
-"""Faster ways to run :func:`nst_edu.optimize.synthesize`: coarse-to-fine, and several runs at once.
+"""Faster ways to run :func:`nst_edu.synthesis.synthesize`: coarse-to-fine, and several runs at once.
 
 Coarse-to-fine: most of what L-BFGS does in its first hundred steps is to lay out the large
 structures of the image, and that is as good at a quarter of the size for 1/16 of the cost. So we
@@ -24,7 +24,7 @@ from torch import Tensor
 
 from nst_edu.errors import NstEduError
 from nst_edu.images import match_size
-from nst_edu.optimize import SynthesisResult, synthesize
+from nst_edu.synthesis import SynthesisResult, synthesize
 
 
 def _scaled(hw: Sequence[int], s: float) -> tuple[int, int]:

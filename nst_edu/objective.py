@@ -1,7 +1,7 @@
 """Eq. (7) as a thing to minimise: targets, layers, layer weights and the ratio convention.
 
 An :class:`Objective` knows *what* is minimised. How it is minimised (start, optimiser, steps,
-callbacks, stopping) lives in :mod:`nst_edu.optimize`, where it runs (device, memory layout,
+callbacks, stopping) lives in :mod:`nst_edu.synthesis`, where it runs (device, memory layout,
 precision) in the network and the caller; pystiche keeps its perceptual loss apart from its
 optimisation loop the same way.
 

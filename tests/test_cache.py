@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nst_edu import cache, optimize, vgg
+from nst_edu import cache, synthesis, vgg
 
 pytestmark = pytest.mark.slow  # the real (Caffe) weights: a random network is never cached
 
@@ -23,7 +23,7 @@ def content_image():
 
 def run(model, content_image, **kw):
     kw.setdefault("steps", 4)
-    return optimize.synthesize(content_image, None, content_layers=["conv1_1"], model=model, progress=False,
+    return synthesis.synthesize(content_image, None, content_layers=["conv1_1"], model=model, progress=False,
                                device="cpu", warn_slow=False, **kw)
 
 
@@ -79,7 +79,7 @@ def test_runs_that_cannot_be_replayed_are_not_stored(monkeypatch, tmp_path, mode
 
 def test_the_code_version_covers_the_code_a_synthesis_reaches() -> None:
     files = {p.relative_to(Path(cache.__file__).parent).as_posix() for p in cache.synthesis_files()}
-    for reached in ("losses.py", "ratio.py", "objective.py", "guidance.py", "minimize.py", "optimize.py", "lbfgs.py",
+    for reached in ("losses.py", "ratio.py", "objective.py", "guidance.py", "minimize.py", "synthesis.py", "lbfgs.py",
                     "vgg.py", "layers.py", "devices.py", "vgg_weights.py", "results.py", "cache.py"):
         assert reached in files
     assert not {"catalog.py", "widgets/explorer.py", "grading/core.py"} & files  # not on the path: no effect on results

@@ -81,7 +81,7 @@ def test_blended_gram_targets_are_the_weighted_sum(model) -> None:
 
 
 def test_synthesize_blends_two_styles_towards_the_heavier(model) -> None:
-    from nst_edu.optimize import synthesize
+    from nst_edu.synthesis import synthesize
 
     a, b = _images(4)
     b = b.flip(-1) * 0.2  # a darker, different painting

@@ -19,7 +19,7 @@ from nst_edu import config, control, experiments, guidance, vgg
 from nst_edu.guidance import Guidance, Region
 from nst_edu.measures import TransferMeasure
 from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
-from nst_edu.optimize import synthesize
+from nst_edu.synthesis import synthesize
 
 LAYERS = ["conv1_1", "conv2_1"]
 RUN = dict(steps=3, seed=0, progress=False, warn_slow=False)

@@ -194,7 +194,7 @@ def test_loop_rejects(wrong: Callable, words: list[str]) -> None:
 # ------------------------------------------------------------------- the ratio study
 @pytest.mark.slow
 def test_ratio_study_accepts_reference_and_rejects_swapped_or_ignored_ratio() -> None:
-    from nst_edu.optimize import synthesize
+    from nst_edu.synthesis import synthesize
     from nst_edu.vgg import vgg19
 
     model = vgg19()

@@ -112,7 +112,7 @@ def _corner(n: int) -> torch.Tensor:
 
 
 def test_two_regions_take_their_own_paintings(model) -> None:
-    from nst_edu.optimize import synthesize
+    from nst_edu.synthesis import synthesize
 
     g = torch.Generator().manual_seed(5)
     red, blue = torch.zeros(1, 3, 16, 16), torch.zeros(1, 3, 16, 16)

@@ -4,7 +4,7 @@ import pytest
 from nst_edu import catalog
 from nst_edu.errors import CatalogError
 from nst_edu.images import load_image, match_pixel_count
-from nst_edu.optimize import synthesize
+from nst_edu.synthesis import synthesize
 
 
 @pytest.fixture(scope="module")

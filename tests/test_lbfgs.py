@@ -94,7 +94,7 @@ def test_synthesis_does_not_import_dynamo():
     """torch.optim would import torch._dynamo (about 1.3 s at startup); the L-BFGS path must not."""
     code = (
         "import sys, torch\n"
-        "from nst_edu.optimize import synthesize\n"
+        "from nst_edu.synthesis import synthesize\n"
         "from nst_edu.vgg import VGG19Features\n"
         "m = VGG19Features(weights=None, layers=['conv1_1', 'conv2_1'])\n"
         "s = torch.rand(1, 3, 16, 16)\n"

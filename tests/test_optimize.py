@@ -4,7 +4,7 @@ import threading
 import pytest
 import torch
 
-from nst_edu import optimize
+from nst_edu import synthesis
 from nst_edu.errors import NstEduError
 
 LAYERS = ["conv1_1", "conv2_1"]
@@ -18,7 +18,7 @@ def images():
 
 def run(model, content=None, style=None, **kw):
     kw.setdefault("steps", 15)
-    return optimize.synthesize(content, style, model=model, content_layers=["conv2_1"],
+    return synthesis.synthesize(content, style, model=model, content_layers=["conv2_1"],
                                style_layers=LAYERS, progress=False, device="cpu", **kw)
 
 
@@ -136,35 +136,48 @@ def test_extra_loss_joins_eq7_and_is_minimised(model, images):
 
 
 def test_settings_go_to_their_group_and_a_typo_is_named(model, images) -> None:
-    how, where, watch = optimize.split_settings({"steps": 7, "device": "cpu", "progress": False})
+    how, where, watch = synthesis.split_settings({"steps": 7, "device": "cpu", "progress": False})
     assert (how.steps, where.device, watch.progress) == (7, "cpu", False)
     with pytest.raises(NstEduError, match=r"unknown setting\(s\) \['step'\].*steps"):
         run(model, images[0], step=5)
 
 
 def test_a_whole_group_is_taken_and_a_named_setting_overrides_it(model, images) -> None:
-    how = optimize.Optimization(steps=9, seed=3)
-    where = optimize.Runtime(device="cpu")
-    r = optimize.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, where=where, progress=False)
+    how = synthesis.Optimization(steps=9, seed=3)
+    where = synthesis.Runtime(device="cpu")
+    r = synthesis.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, where=where, progress=False)
     assert r.steps == 9
-    r2 = optimize.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, steps=4, progress=False)
+    r2 = synthesis.synthesize(images[0], model=model, content_layers=["conv2_1"], how=how, steps=4, progress=False)
     assert r2.steps == 4
     with pytest.raises(NstEduError, match="how= takes a Optimization"):
-        optimize.synthesize(images[0], model=model, how={"steps": 3})
+        synthesis.synthesize(images[0], model=model, how={"steps": 3})
 
 
 @pytest.mark.parametrize("bad, match", [({"steps": 0}, "at least 1"), ({"optimizer": "sgd"}, "unknown optimizer"),
                                         ({"noise_amplitude": 0.7}, r"\[0, 0.5\]")])
 def test_bad_optimisation_settings_are_one_line_errors(bad, match) -> None:
     with pytest.raises(NstEduError, match=match):
-        optimize.Optimization(**bad)
+        synthesis.Optimization(**bad)
 
 
 def test_noise_amplitude_sets_the_start(model, images) -> None:
     for a in (0.1, 0.5):
-        x = optimize.initial_image("noise", (1, 3, 32, 32), None, 0, a)
+        x = synthesis.initial_image("noise", (1, 3, 32, 32), None, 0, a)
         assert abs(float(x.max() - x.min()) - 2 * a) < 0.05 * a and abs(float(x.mean()) - 0.5) < 0.05
     # and it reaches the run: after one evaluation the best image is still the start
     for a in (0.05, 0.4):
         start = run(model, images[0], steps=1, noise_amplitude=a).best_image
         assert abs(float(start.max() - start.min()) - 2 * a) < 0.05 * a
+
+
+def test_the_old_module_name_forwards_with_a_deprecation_warning():
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    from nst_edu.optimize import synthesize, SynthesisResult\n"
+            "import nst_edu.synthesis as s; assert synthesize is s.synthesize\n"
+            "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "nst_edu.optimize moved to nst_edu.synthesis" in out

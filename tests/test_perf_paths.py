@@ -12,7 +12,7 @@ import torch
 
 from nst_edu import estimate as est
 from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
-from nst_edu.optimize import SynthesisResult, synthesize
+from nst_edu.synthesis import SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
 LAYERS = list(CONTENT_LAYERS) + list(STYLE_LAYERS)

@@ -11,7 +11,7 @@ import pytest
 
 from nst_edu.images import load_image, match_pixel_count
 from nst_edu.measures import TransferMeasure
-from nst_edu.optimize import synthesize
+from nst_edu.synthesis import synthesize
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from nst_edu import widgets as W
 from nst_edu.errors import NstEduError
-from nst_edu.optimize import History, synthesize
+from nst_edu.synthesis import History, synthesize
 from nst_edu.vgg import CONV_LAYERS, STYLE_LAYERS, vgg19
 
 SMALL_CONTENT, SMALL_STYLE = ["conv2_1"], ["conv1_1", "conv2_1"]

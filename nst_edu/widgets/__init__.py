@@ -1,7 +1,7 @@
 """Interactive widgets for the notebooks: this package is the only place that imports ipywidgets.
 
 * :class:`StyleTransferExplorer`: pick a photograph and an artwork (and a second one to blend with),
-  α/β, layers, size, steps, init and pooling; Run starts :func:`~nst_edu.optimize.synthesize` in a
+  α/β, layers, size, steps, init and pooling; Run starts :func:`~nst_edu.synthesis.synthesize` in a
   background thread, so the kernel stays responsive; a live preview, a progress bar and a loss plot
   follow it; Stop ends it within one step and keeps the best image; Save writes a PNG.
 * :class:`FeatureMapBrowser`, :class:`GramViewer`: look at F^l and G^l of an image.

@@ -15,7 +15,7 @@ from torch import Tensor
 from nst_edu import catalog, config
 from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
-from nst_edu.optimize import History, StepInfo, SynthesisResult, synthesize
+from nst_edu.synthesis import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Weights, paper_name
 from nst_edu.widgets.viewers import Displayable, png_bytes
 

@@ -17,7 +17,7 @@ from torch import Tensor
 from nst_edu import losses
 from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, to_pil
-from nst_edu.optimize import SynthesisResult, synthesize
+from nst_edu.synthesis import SynthesisResult, synthesize
 from nst_edu.vgg import (
     CONTENT_LAYERS,
     CONV_LAYERS,
@@ -186,7 +186,7 @@ class RatioExplorer(Displayable):
 def ratio_grid(content: Tensor | str, style: Tensor | str, ratios: Sequence[float] = DEFAULT_RATIOS, *,
                size: int | None = None, steps: int = 300, model: VGG19Features | None = None,
                weights: Weights = "caffe", pooling: Pooling = "avg", **kwargs) -> dict[float, Tensor]:  # noqa: ANN003
-    """Run :func:`~nst_edu.optimize.synthesize` once per α/β (α = 1, β = 1/ratio), sharing one network.
+    """Run :func:`~nst_edu.synthesis.synthesize` once per α/β (α = 1, β = 1/ratio), sharing one network.
 
     Extra keyword arguments (``content_layers``, ``init``, ``seed`` …) go to ``synthesize``.
     Returns ``{ratio: final image}``, ready for :class:`RatioExplorer`.

@@ -77,13 +77,13 @@ def _transfer(args: argparse.Namespace) -> int:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from nst_edu import experiments
+    from nst_edu.figures import render_figures
 
     figures = ["1", "2", "3"] if args.figure == "all" else [args.figure]
     for name in ("size", "steps"):
         if getattr(args, name) is not None:
             _positive(name, getattr(args, name))
-    paths = experiments.render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out))
+    paths = render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out))
     for path in paths:
         print(f"wrote {path}")
     return 0

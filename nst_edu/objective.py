@@ -153,7 +153,7 @@ def style_targets(model: VGG19Features, style_image: Tensor | Sequence[Tensor], 
     Mixing the Gram matrices per layer (not the images) is how several styles are combined; with
     per-layer weights the low layers can come from one image and the high layers from another
     (scale control, Gatys et al. 2017, Sec. 6). Give every style image the photo's pixel count
-    (``experiments.load_style``): A^l grows with M_l, which eq. (4) divides by the output's.
+    (``figures.load_style``): A^l grows with M_l, which eq. (4) divides by the output's.
     """
     images = [style_image] if isinstance(style_image, Tensor) else list(style_image)
     if not images:

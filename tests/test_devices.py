@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from second_device import Elsewhere, second_device
 
-from nst_edu import config, control, experiments, guidance, vgg
+from nst_edu import config, control, figures, guidance, vgg
 from nst_edu.guidance import Guidance, Region
 from nst_edu.measures import TransferMeasure
 from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
@@ -102,18 +102,18 @@ def test_the_network_takes_images_from_any_device(elsewhere, photo):
 @pytest.mark.slow
 def test_the_paper_figures_with_one_network_for_a_figure(elsewhere, photo, painting):
     """Notebooks 01-03 and `python -m nst_edu figures`: feature_model() once, passed as model=."""
-    model = experiments.feature_model()
-    content = experiments.content_reconstructions(photo, layers=LAYERS, model=model, steps=3)
-    style = experiments.style_reconstructions(painting, layers=LAYERS, model=model, steps=3)
-    grid = experiments.figure3(photo, painting, ratios=(1e-3,), layers=LAYERS, model=model, steps=3)
+    model = figures.feature_model()
+    content = figures.content_reconstructions(photo, layers=LAYERS, model=model, steps=3)
+    style = figures.style_reconstructions(painting, layers=LAYERS, model=model, steps=3)
+    grid = figures.figure3(photo, painting, ratios=(1e-3,), layers=LAYERS, model=model, steps=3)
     for r in [*content.values(), *style.values(), *grid.values()]:
         assert r.steps == 3 and on_cpu(r.image)
-    assert isinstance(experiments.draw_figure1(content, style), Figure)
-    assert isinstance(experiments.draw_figure3(grid), Figure)
-    assert isinstance(experiments.draw_losses(content), Figure)
-    assert set(experiments.mean_responses(model, photo, LAYERS)) == set(LAYERS)
-    assert experiments.style_layer_losses(model, photo, painting, LAYERS)["conv1_1"] > 0
-    image, totals = experiments.synthesize_tv(photo, painting, steps=3, model=model)
+    assert isinstance(figures.draw_figure1(content, style), Figure)
+    assert isinstance(figures.draw_figure3(grid), Figure)
+    assert isinstance(figures.draw_losses(content), Figure)
+    assert set(figures.mean_responses(model, photo, LAYERS)) == set(LAYERS)
+    assert figures.style_layer_losses(model, photo, painting, LAYERS)["conv1_1"] > 0
+    image, totals = figures.synthesize_tv(photo, painting, steps=3, model=model)
     assert on_cpu(image) and len(totals) == 3
     measure = TransferMeasure(photo, painting)
     gain, keep = measure(content["conv1_1"].image)
@@ -123,7 +123,7 @@ def test_the_paper_figures_with_one_network_for_a_figure(elsewhere, photo, paint
 @pytest.mark.slow
 def test_guidance_blend_control_and_coarse_to_fine(elsewhere, photo, painting):
     """Notebook 07's calls, masks and images made on the CPU."""
-    model = experiments.feature_model()
+    model = figures.feature_model()
     run = dict(RUN, model=model)
     sky = torch.zeros(24, 32)
     sky[:10] = 1

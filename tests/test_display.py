@@ -74,9 +74,9 @@ PNG = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 1160x260 with 5 
 @pytest.mark.parametrize(
     "source, outputs, expected",
     [
-        ("experiments.draw_figure1(r, {})", [_out("execute_result", data=PNG)], []),
+        ("figures.draw_figure1(r, {})", [_out("execute_result", data=PNG)], []),
         (
-            "experiments.draw_figure1(r, {})",
+            "figures.draw_figure1(r, {})",
             [_out("execute_result", data={"text/plain": "<Figure size 1160x260 with 5 Axes>"})],
             ["text repr"],
         ),

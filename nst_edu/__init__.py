@@ -9,8 +9,9 @@ The paper's code, in reading order (README, "Reading the code", gives each file'
 5. :mod:`nst_edu.minimize`: the loop (white noise, L-BFGS).
 6. :mod:`nst_edu.synthesis`: ``synthesize()``, the call the notebooks make.
 
-Beside them: :mod:`nst_edu.ratio` (how α/β is read), :mod:`nst_edu.results`, :mod:`nst_edu.devices`,
-:mod:`nst_edu.lbfgs`; everything else supports the notebooks.
+Beside them: :mod:`nst_edu.settings` (how, where, who watches), :mod:`nst_edu.ratio` (how α/β is
+read), :mod:`nst_edu.results`, :mod:`nst_edu.devices`, :mod:`nst_edu.lbfgs`; everything else supports
+the notebooks.
 """
 
 from nst_edu.display import enable_figure_display

@@ -141,9 +141,9 @@ def synthesis_key(what: Mapping[str, Any], how: Any, where: Any, watch: Any, dev
 
     Args:
         what: the objective's arguments by name (images, α, β, layers, ``model`` …).
-        how: its :class:`~nst_edu.minimize.Optimization` (all of it shapes the result).
-        where: its :class:`~nst_edu.minimize.Runtime` (only the network it names counts).
-        watch: its :class:`~nst_edu.minimize.Watch` (a live callback or Stop button: not cached).
+        how: its :class:`~nst_edu.settings.Optimization` (all of it shapes the result).
+        where: its :class:`~nst_edu.settings.Runtime` (only the network it names counts).
+        watch: its :class:`~nst_edu.settings.Watch` (a live callback or Stop button: not cached).
     """
     if cache_dir() is None:
         return None

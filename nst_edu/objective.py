@@ -110,7 +110,7 @@ class Objective:
         content = sum(content_layers.values(), zero)
         weighted_content = sum((self.content_weights[n] * v for n, v in content_layers.items()), zero)
         style = sum((self.style_weights[n] * e[n] for n in e), zero)
-        total = self.alpha * weighted_content + self.beta * style
+        total = losses.total_loss(weighted_content, style, self.alpha, self.beta)  # eq. (7)
         if self.extra_loss is not None:
             if x is None:
                 raise ValueError("this objective has an extra_loss of the image: pass the image x")

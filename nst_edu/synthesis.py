@@ -7,8 +7,8 @@ One function, :func:`synthesize`, runs the paper's three experiments:
 * style transfer (Fig. 2, 3): give both and a ratio α/β.
 
 It puts three things together: *what* is minimised (:class:`nst_edu.objective.Objective`, eq. 7),
-*how* (:class:`~nst_edu.minimize.Optimization`: start, optimiser, steps) and *where*
-(:class:`~nst_edu.minimize.Runtime`: device, network, precision); the loop is
+*how* (:class:`~nst_edu.settings.Optimization`: start, optimiser, steps) and *where*
+(:class:`~nst_edu.settings.Runtime`: device, network, precision); the loop is
 :func:`nst_edu.minimize.minimize`. A learner's call stays short::
 
     synthesize(content_image, style_image, alpha=1e-3, beta=1, steps=300)
@@ -25,20 +25,11 @@ from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
-from nst_edu.minimize import (  # noqa: F401  (re-exported: the names learners and benchmarks import)
-    NOISE_AMPLITUDE,
-    Init,
-    Optimization,
-    Runtime,
-    Watch,
-    heap_kept,
-    initial_image,
-    minimize,
-    split_settings,
-)
+from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
 from nst_edu.objective import GuidedStyle, StyleBlend, StyleSource, make_objective
 from nst_edu.ratio import RatioConvention
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
+from nst_edu.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch, split_settings  # noqa: F401
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 __all__ = ["NOISE_AMPLITUDE", "History", "Init", "Optimization", "Runtime", "StepInfo", "SynthesisResult", "Watch",
@@ -87,14 +78,14 @@ def synthesize(
         **settings: how and where it runs, by name, or whole groups as ``how=``, ``where=``,
             ``watch=``:
 
-            * :class:`~nst_edu.minimize.Optimization`: ``init`` ("noise", the paper; "content";
+            * :class:`~nst_edu.settings.Optimization`: ``init`` ("noise", the paper; "content";
               an image), ``noise_amplitude``, ``optimizer`` ("lbfgs", the paper; "adam"),
               ``steps`` (loss evaluations, default 300), ``lr``, ``history_size``,
               ``line_search``, ``seed`` (default 0: reproducible), ``divergence_factor``;
-            * :class:`~nst_edu.minimize.Runtime`: ``device`` (default: the model's, else
+            * :class:`~nst_edu.settings.Runtime`: ``device`` (default: the model's, else
               :func:`~nst_edu.devices.default_device`), ``weights``, ``pooling`` (paper:
               "avg"), ``channels_last``, ``autocast``;
-            * :class:`~nst_edu.minimize.Watch`: ``callback``, ``callback_every``, ``stop_event``,
+            * :class:`~nst_edu.settings.Watch`: ``callback``, ``callback_every``, ``stop_event``,
               ``progress``, ``warn_slow``.
 
     Batches: with ``alpha``/``beta`` sequences of length B, B images are synthesised in one

@@ -22,7 +22,7 @@ from typing import Iterable, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
-from nst_edu.devices import default_device
+from nst_edu.devices import default_device  # noqa: F401 (re-exported)
 from nst_edu.errors import LayerNameError, NstEduError
 from nst_edu.layers import (  # noqa: F401 (re-exported: notebooks import the names from here)
     CHANNELS,
@@ -36,6 +36,13 @@ from nst_edu.layers import (  # noqa: F401 (re-exported: notebooks import the na
     translate_layer,
 )
 from nst_edu.vgg_weights import NORMALIZATION_FILE, TORCHVISION_FILE, conv_weights  # noqa: F401 (re-exported)
+
+__all__ = [
+    "CAFFE_MEAN_BGR", "IMAGENET_MEAN", "IMAGENET_STD", "Pooling", "VGG19Features", "Weights", "vgg19",
+    # re-exported: the layer names (nst_edu.layers), the default device, the weights' files
+    "CHANNELS", "CONTENT_LAYERS", "CONV_LAYERS", "LAYER_NAMES", "STYLE_LAYERS", "layer_index", "paper_name",
+    "response_index", "translate_layer", "default_device", "NORMALIZATION_FILE", "TORCHVISION_FILE", "conv_weights",
+]
 
 Weights = Literal["caffe", "torchvision"] | None
 Pooling = Literal["avg", "max"]

@@ -75,3 +75,17 @@ def test_no_module_takes_a_private_name_from_another():
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+#: The paper's code (README, "Reading the code") and the machinery that serves it.
+PAPER = {"nst_edu.layers", "nst_edu.vgg", "nst_edu.losses", "nst_edu.objective", "nst_edu.minimize",
+         "nst_edu.synthesis"}
+SUPPORT = {"nst_edu.vgg_weights", "nst_edu.lbfgs", "nst_edu.allocator", "nst_edu.cache", "nst_edu.estimate",
+           "nst_edu.files", "nst_edu.paths", "nst_edu.display", "nst_edu.devices"}
+
+
+def test_support_code_takes_only_layer_names_from_the_papers_code():
+    graph = _graph()
+    assert SUPPORT <= set(graph) and PAPER <= set(graph)
+    taken = {m: sorted(graph[m] & (PAPER - {"nst_edu.layers"})) for m in SUPPORT}
+    assert not any(taken.values()), {m: t for m, t in taken.items() if t}

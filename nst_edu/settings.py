@@ -1,0 +1,130 @@
+"""The settings of a synthesis, in three groups: *how* eq. (7) is minimised (:class:`Optimization`),
+*where* it runs (:class:`Runtime`) and *who watches* (:class:`Watch`); :func:`split_settings` routes
+``synthesize``'s keyword settings to them by name. The loop that uses them is :mod:`nst_edu.minimize`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, fields, replace
+from typing import Any, Callable, Literal
+
+import torch
+from torch import Tensor
+
+from nst_edu.errors import NstEduError
+from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
+from nst_edu.results import StepInfo
+from nst_edu.vgg import Pooling, Weights
+
+__all__ = ["GROUPS", "NOISE_AMPLITUDE", "Init", "Optimization", "Runtime", "Watch", "split_settings"]
+
+Init = Literal["noise", "content"] | Tensor
+#: Half-width of the uniform white noise the synthesis starts from, around 0.5. The paper gives no
+#: amplitude; benchmarks/results/ratio_calibration.md measures that it does not move the balance.
+NOISE_AMPLITUDE = 0.1
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """How eq. (7) is minimised.
+
+    Attributes:
+        init: "noise" (the paper's white noise), "content", or a (B, 3, H, W) image.
+        noise_amplitude: half-width of the uniform noise around 0.5 (full range would be 0.5).
+        optimizer: "lbfgs" (the paper) or "adam". lr: its step size (default L-BFGS 1.0, Adam 0.02).
+        steps: number of loss evaluations. history_size: L-BFGS memory (pairs).
+        line_search: L-BFGS line search. "strong_wolfe" (default) costs a few extra evaluations
+            but never blows up; None is one evaluation per iteration but can diverge from noise.
+        seed: makes the noise, and so the whole CPU run, reproducible bit for bit.
+        divergence_factor: stop when the loss is NaN or exceeds this multiple of its first value.
+            Not checked under the strong-Wolfe line search: its trial steps may overshoot (up to
+            10× the last step) and it rejects them itself; only its accepted steps move the image.
+    """
+
+    init: Init = "noise"
+    noise_amplitude: float = NOISE_AMPLITUDE
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
+    steps: int = 300
+    lr: float | None = None
+    history_size: int = DEFAULT_HISTORY_SIZE
+    line_search: Literal["strong_wolfe"] | None = "strong_wolfe"
+    seed: int | None = 0
+    divergence_factor: float = 1e4
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise NstEduError(f"steps must be at least 1, got {self.steps}")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise NstEduError(f"unknown optimizer {self.optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
+        if not 0 <= self.noise_amplitude <= 0.5:
+            raise NstEduError(
+                f"noise_amplitude must lie in [0, 0.5] (pixels stay in [0, 1]), got {self.noise_amplitude}"
+            )
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where the synthesis runs; none of it changes the result beyond float rounding.
+
+    Attributes:
+        device: default CUDA if available, else CPU.
+        weights, pooling: the network built when none is given (paper: "caffe", "avg").
+        channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
+            cuDNN kernels).
+        autocast: run the network in bfloat16 (CUDA, or CPUs with AMX); responses are cast back
+            and every loss is computed in float32.
+    """
+
+    device: str | torch.device | None = None
+    weights: Weights = "caffe"
+    pooling: Pooling = "avg"
+    channels_last: bool = True
+    autocast: bool = False
+
+
+@dataclass
+class Watch:
+    """Who follows the run while it goes.
+
+    Attributes:
+        callback: called with a :class:`StepInfo` every ``callback_every`` steps (live previews).
+        stop_event: set it (e.g. from a Stop button) to end the run after the current step.
+        progress: show a tqdm bar (a widget in notebooks, text in terminals).
+        warn_slow: warn with a one-line estimate (:mod:`nst_edu.estimate`) when the run is
+            estimated to take more than a minute.
+    """
+
+    callback: Callable[[StepInfo], None] | None = None
+    callback_every: int = 10
+    stop_event: threading.Event | None = None
+    progress: bool = True
+    warn_slow: bool = True
+
+
+GROUPS: tuple[type, ...] = (Optimization, Runtime, Watch)
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Watch]:
+    """Route keyword settings (``steps=100, device="cuda", progress=False`` …) to their group.
+
+    Whole groups may come as ``how=``, ``where=``, ``watch=``; a setting given by name overrides
+    its group's.
+
+    Raises:
+        NstEduError: for a name that belongs to no group (naming the ones that do), or a group of
+            the wrong type.
+    """
+    rest = dict(settings)
+    groups = []
+    for key, cls in zip(("how", "where", "watch"), GROUPS):
+        base = rest.pop(key, None)
+        if base is not None and not isinstance(base, cls):
+            raise NstEduError(f"{key}= takes a {cls.__name__}, got {type(base).__name__}: build one, "
+                              "or pass its settings by name")
+        names = {f.name for f in fields(cls)}
+        picked = {k: rest.pop(k) for k in list(rest) if k in names}
+        groups.append(replace(base, **picked) if base is not None else cls(**picked))
+    if rest:
+        known = sorted(f.name for cls in GROUPS for f in fields(cls))
+        raise NstEduError(f"unknown setting(s) {sorted(rest)}: use one of {', '.join(known)}")
+    return groups[0], groups[1], groups[2]

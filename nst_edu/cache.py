@@ -111,10 +111,11 @@ def key(arguments: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load(k: str) -> SynthesisResult | None:
-    """The stored result for key ``k``, or None (caching off, not stored yet, or unreadable)."""
+def load(k: str | None) -> SynthesisResult | None:
+    """The stored result for key ``k``, or None (no key: caching off or not cacheable; not stored yet;
+    unreadable)."""
     folder = cache_dir()
-    path = folder / f"{k}.pt" if folder else None
+    path = folder / f"{k}.pt" if folder and k else None
     if path is None or not path.exists():
         return None
     try:
@@ -125,10 +126,11 @@ def load(k: str) -> SynthesisResult | None:
     return SynthesisResult(**state)
 
 
-def store(k: str, result: SynthesisResult) -> None:
-    """Store ``result`` under key ``k`` (atomically: a reader never sees half a file)."""
+def store(k: str | None, result: SynthesisResult) -> None:
+    """Store a finished ``result`` under key ``k`` (atomically: a reader never sees half a file);
+    nothing without a key or for a run that was stopped or diverged."""
     folder = cache_dir()
-    if folder is None:
+    if folder is None or not k or result.stop_reason != "finished":
         return
     folder.mkdir(parents=True, exist_ok=True)
     state = dataclasses.asdict(result)  # History becomes a plain dict: loadable with weights_only

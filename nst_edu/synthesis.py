@@ -114,8 +114,7 @@ def synthesize(
                 style_blend=style_blend,
                 convention=convention, extra_loss=extra_loss, size=size, model=model)
     cache_key = _cache.synthesis_key(what, how, where, watch, device)  # None unless NST_EDU_CACHE_DIR is set
-    cached = _cache.load(cache_key) if cache_key else None
-    if cached is not None:
+    if (cached := _cache.load(cache_key)) is not None:  # the book's rebuilds: a result computed before
         return cached
     if model is not None and device_of(model) != device:  # device= named: a copy there, the caller's stays
         model = copy.deepcopy(model).to(device)
@@ -147,8 +146,7 @@ def synthesize(
     if watch.warn_slow:  # a long run says so, with a smaller size that would be quick
         _estimate.warn_if_slow(tuple(shape[-2:]), c_layers + s_layers, device, how.steps, batch=shape[0])
     result = minimize(objective, model, x, how, where, watch)
-    if cache_key and result.stop_reason == "finished":
-        _cache.store(cache_key, result)
+    _cache.store(cache_key, result)  # finished runs, when caching is on
     return result
 
 

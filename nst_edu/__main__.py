@@ -5,6 +5,7 @@ Bad input exits with status 2 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -31,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--pooling", choices=("avg", "max"), default="avg", help="paper: avg")
     t.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("-o", "--output", required=True, help="PNG file to write")
+    t.add_argument("-o", "--output", required=True,
+                   help="image file to write: .png, .jpg/.jpeg, .webp or .tif/.tiff (the format follows the extension)")
 
     sub.add_parser("catalog", help="list the catalogue's images with their licences")
 
@@ -44,18 +46,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise NstEduError(f"--{name} must be positive, got {value}")
+    if not (value > 0 and math.isfinite(value)):
+        raise NstEduError(f"--{name} must be a positive, finite number, got {value}")
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from nst_edu.images import load_image, match_pixel_count, save_image
+    from nst_edu.devices import default_device
+    from nst_edu.estimate import check_memory
+    from nst_edu.images import check_output_path, load_image, match_pixel_count, save_image
+    from nst_edu.layers import CONTENT_LAYERS, STYLE_LAYERS
     from nst_edu.synthesis import synthesize
 
+    # Everything is checked before any work: a bad -o must not cost a whole synthesis.
     for name in ("ratio", "size", "steps"):
         _positive(name, getattr(args, name))
-    if Path(args.output).suffix.lower() not in ("", ".png"):
-        raise NstEduError(f"output {args.output!r} must be a .png file: change the -o name")
+    output = check_output_path(args.output)
+    # A square of --size bounds every aspect ratio the photo can have.
+    check_memory((args.size, args.size), CONTENT_LAYERS + STYLE_LAYERS, default_device(), option="--size",
+                 what=f"--size {args.size}")
     if args.style_weights is not None:
         if len(args.style_weights) != len(args.style):
             raise NstEduError(f"{len(args.style_weights)} --style-weights for {len(args.style)} --style images: "
@@ -70,7 +78,7 @@ def _transfer(args: argparse.Namespace) -> int:
         alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
         init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed,
     )
-    path = save_image(result.best_image, args.output)
+    path = save_image(result.best_image, output)
     state = "interrupted, kept the best image" if result.interrupted else result.stop_reason
     print(f"wrote {path} ({result.steps} steps, {result.wall_time:.1f} s, {state})")
     return 0

@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 
 import torch
 
+from nst_edu.errors import NstEduError
 from nst_edu.layers import CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, response_index
 from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
 
@@ -200,3 +201,54 @@ def warning_message(size_hw: tuple[int, int], layers: Sequence[str], device: str
     hint = suggest_size(size_hw, layers, device, steps)
     tip = f": try size={hint}" if hint < max(size_hw) else ""
     return f"{est.describe()}{tip} (or fewer steps, or multiscale_synthesize)"
+
+
+def free_memory_bytes(device: str | torch.device) -> int | None:
+    """Memory a synthesis can use on ``device``: the card's free memory on CUDA, the kernel's
+    MemAvailable on a CPU; None where it cannot be known (then nothing is refused)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type == "cpu":
+        try:
+            with open("/proc/meminfo", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("MemAvailable:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        try:
+            return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            return None
+    return None
+
+
+def check_memory(size_hw: tuple[int, int], layers: Sequence[str], device: str | torch.device, batch: int = 1,
+                 option: str = "size", what: str | None = None) -> None:
+    """Refuse, before any work, a synthesis that cannot fit in ``device``'s free memory.
+
+    Raises:
+        NstEduError: one line with the memory it needs, the memory there is, and the largest long
+            side (``option``) that fits.
+    """
+    free = free_memory_bytes(device)
+    need = estimate(size_hw, layers, device, 1, batch=batch).peak_memory_bytes
+    if free is None or need <= free:
+        return
+    h, w = size_hw
+    long_side, fits = max(h, w), 0
+    lo, hi = 16, long_side  # the largest long side (same aspect) whose estimate fits: bisection
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        scale = mid / long_side
+        if estimate((max(1, round(h * scale)), max(1, round(w * scale))), layers, device, 1,
+                    batch=batch).peak_memory_bytes <= free:
+            fits, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    where = f"{torch.device(device).type} memory"
+    hint = f"use {option} {fits} or less" if fits else "free memory or use another device"
+    what = what or f"a {w}×{h} synthesis"
+    raise NstEduError(f"{what} needs about {need / 1e9:.3g} GB but {where} has "
+                      f"{free / 1e9:.3g} GB free: {hint}")

@@ -276,26 +276,56 @@ def to_pil(image: torch.Tensor) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(array), mode="RGB")
 
 
+#: What :func:`save_image` writes, by file extension. JPEG at quality 95 without chroma subsampling:
+#: a smooth sky shows no bands or colour blocks.
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+_SAVE_OPTIONS = {"JPEG": {"quality": 95, "subsampling": 0}, "WEBP": {"quality": 95}, "PNG": {}, "TIFF": {}}
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """The path an image will be written to, checked before any work: an extension Pillow writes
+    (none: ``.png``), not a folder, and a parent folder that exists or can be created.
+
+    Raises:
+        ImageError: one line naming the problem and the fix.
+    """
+    path = Path(path).expanduser()
+    path = path if path.suffix else path.with_suffix(".png")
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise ImageError(f"cannot write {path.suffix!r} images ({path}): use "
+                         f"{', '.join(OUTPUT_FORMATS)}")
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder: name a file in it, e.g. {path / 'result.png'}")
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ImageError(f"{parent} is a file, so {path} cannot be created: choose another folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ImageError(f"cannot write in {parent} (no permission): choose another folder")
+            break
+    return path
+
+
 def save_image(image: torch.Tensor | Image.Image, path: str | os.PathLike) -> Path:
-    """Save as PNG atomically (temp file + rename), creating parent folders.
+    """Save atomically (temp file + rename), creating parent folders; the format follows the
+    extension (:data:`OUTPUT_FORMATS`: PNG, JPEG, WebP, TIFF).
 
     Args:
         image: Tensor of shape (1, 3, H, W) or (3, H, W), or a PIL image.
-        path: Destination ending in ``.png`` (a missing suffix gets ``.png``).
+        path: Destination; a missing suffix gets ``.png``.
 
     Returns:
         The path written.
 
     Raises:
-        ImageError: If the suffix is not ``.png`` or the image cannot be converted.
+        ImageError: an extension Pillow does not write, a folder, a file in the way, or an image
+            that cannot be converted (:func:`check_output_path`).
     """
-    path = Path(path).expanduser()
-    path = path if path.suffix else path.with_suffix(".png")
-    if path.suffix.lower() != ".png":
-        raise ImageError(f"save_image writes PNG, not {path.suffix!r}; use a .png path")
+    path = check_output_path(path)
+    fmt = OUTPUT_FORMATS[path.suffix.lower()]
     pil = image if isinstance(image, Image.Image) else to_pil(image)
-    with atomic_path(path) as tmp:
-        pil.save(tmp, format="PNG")
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        pil.save(tmp, format=fmt, **_SAVE_OPTIONS[fmt])
     return path
 
 

@@ -16,6 +16,7 @@ It puts three things together: *what* is minimised (:class:`nst_edu.objective.Ob
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -93,11 +94,12 @@ def synthesize(
     :func:`nst_edu.multiscale.synthesize_batch`.
 
     Returns:
-        A :class:`SynthesisResult`, its images on the CPU. Ctrl-C, the stop event and divergence end the run early and
-        still return the best image so far.
+        A :class:`SynthesisResult`, its images on the CPU. Ctrl-C, the stop event and divergence end the run
+        early and still return the best image so far.
 
     Raises:
-        NstEduError: nothing to match, no layers, a bad setting (one line naming the fix).
+        NstEduError: nothing to match, no layers, a bad setting, an α or β that is not a finite number
+            ≥ 0, an image too large for the device's memory (one line naming the fix), all before any work.
     """
     how, where, watch = split_settings(settings)
     if content_image is None and style_image is None:
@@ -109,6 +111,11 @@ def synthesize(
     device = run_device(where.device, model)
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
+    _check_weights(alpha, beta)
+    out_hw = _output_size(content_image, style_image, size)
+    if out_hw is not None:  # refused before any work, not by the allocator halfway through
+        batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
+        _estimate.check_memory(out_hw, c_layers + s_layers, device, batch=batch)
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
                 style_blend=style_blend,
@@ -148,6 +155,33 @@ def synthesize(
     result = minimize(objective, model, x, how, where, watch)
     _cache.store(cache_key, result)  # finished runs, when caching is on
     return result
+
+
+def _number(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError, RuntimeError):
+        return math.nan
+
+
+def _check_weights(alpha: float | Sequence[float], beta: float | Sequence[float]) -> None:
+    """α and β of eq. (7): finite numbers ≥ 0 (an infinite β gave a grey noise image, exit 0)."""
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        values = [_number(v) for v in value] if isinstance(value, Sequence) else [_number(value)]
+        if not values or any(not (math.isfinite(v) and v >= 0) for v in values):
+            raise NstEduError(f"{name} must be a finite number ≥ 0 (or a list of them), got {value!r}")
+
+
+def _output_size(content_image: Tensor | None, style_image: StyleSource | None,
+                 size: tuple[int, int] | None) -> tuple[int, int] | None:
+    """(H, W) of the image to synthesise, when it can be told before any work."""
+    if content_image is not None:
+        return tuple(content_image.shape[-2:])
+    if size is not None:
+        return int(size[0]), int(size[1])
+    if isinstance(style_image, Tensor):
+        return tuple(style_image.shape[-2:])
+    return None
 
 
 def _to(style_image: StyleSource | None, device: torch.device, fmt: torch.memory_format) -> StyleSource | None:

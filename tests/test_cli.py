@@ -29,7 +29,9 @@ def test_catalog_lists_images_with_licences(capsys):
     (["--content", "missing.jpg"], "missing.jpg"),
     (["--ratio", "-1"], "--ratio"),
     (["--steps", "0"], "--steps"),
-    (["-o", "out.jpg"], ".png"),
+    (["-o", "out.bmp"], "cannot write '.bmp' images"),
+    (["--ratio", "inf"], "--ratio must be a positive, finite number"),
+    (["--ratio", "nan"], "--ratio must be a positive, finite number"),
     (["--style", "no_such_painting"], "no_such_painting"),
     (["--style-weights", "0.5", "0.5"], "2 --style-weights for 1 --style"),
     (["--style-weights", "-1"], "--style-weights must be ≥ 0"),
@@ -84,3 +86,44 @@ def test_two_styles_blend_towards_the_heavier_weight(tmp_path):
         a = np.asarray(Image.open(out)).astype(float)
         redness[weights[0]] = a[..., 0].mean() - a[..., 2].mean()
     assert redness["0.9"] > 20 and redness["0.1"] < -20, redness
+
+
+@pytest.fixture()
+def no_work(monkeypatch):
+    """Fail the test if the CLI loads an image or starts a synthesis: checks come before the work."""
+    import nst_edu.images
+    import nst_edu.synthesis
+
+    def started(*args, **kwargs):
+        raise AssertionError("the work started before the arguments were checked")
+
+    monkeypatch.setattr(nst_edu.images, "load_image", started)
+    monkeypatch.setattr(nst_edu.synthesis, "synthesize", started)
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("file_in_the_way", "is a file, so"),
+    ("output_is_a_folder", "is a folder: name a file in it"),
+    ("huge_size", "GB free: use --size"),
+    ("infinite_ratio", "--ratio must be a positive, finite number"),
+])
+def test_bad_output_size_and_ratio_are_refused_before_any_work(pair, tmp_path, capsys, no_work, case, needle):
+    (tmp_path / "photo.jpg").write_bytes(b"a file")
+    (tmp_path / "results.png").mkdir()
+    out = {"file_in_the_way": tmp_path / "photo.jpg" / "out.png", "output_is_a_folder": tmp_path / "results.png"}
+    argv = ["transfer", "--content", pair[0], "--style", pair[1], "--steps", "2",
+            "-o", str(out.get(case, tmp_path / "out.png")),
+            "--size", "20000" if case == "huge_size" else "16",
+            "--ratio", "inf" if case == "infinite_ratio" else "1e-3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "photo.jpg", "results.png", "style.png"]
+
+
+def test_transfer_writes_a_jpeg(pair, tmp_path, capsys):
+    out = tmp_path / "result.jpg"
+    argv = ["transfer", "--content", pair[0], "--style", pair[1], "--size", "24", "--steps", "3", "-o", str(out)]
+    assert main(argv) == 0
+    with Image.open(out) as im:
+        assert im.format == "JPEG" and im.size == (24, 17)

@@ -241,9 +241,32 @@ def test_save_image_creates_dirs_and_roundtrips(tmp_path: Path) -> None:
     assert out == tmp_path / "a" / "b" / "out.png"
     assert torch.allclose(load_image(out), x, atol=0.5 / 255 + 1e-6)
     assert save_image(x, tmp_path / "noext").suffix == ".png"
-    with pytest.raises(ImageError, match="use a .png path"):
-        save_image(x, tmp_path / "out.jpg")
+    with pytest.raises(ImageError, match="cannot write '.bmp' images"):
+        save_image(x, tmp_path / "out.bmp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "noext.png"]
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".jpg", "JPEG"), (".jpeg", "JPEG"), (".webp", "WEBP"), (".tif", "TIFF"),
+                                         (".TIFF", "TIFF")])
+def test_save_image_writes_the_format_of_its_extension(tmp_path: Path, suffix: str, fmt: str) -> None:
+    sky = torch.linspace(0.3, 0.9, 64).view(1, 1, 1, 64).expand(1, 3, 48, 64).clone()  # a smooth gradient
+    sky[:, 2] = 0.95
+    out = save_image(sky, tmp_path / f"out{suffix}")
+    with Image.open(out) as im:
+        assert im.format == fmt and im.size == (64, 48)
+    # JPEG at quality 95 without chroma subsampling: no visible banding or colour blocks on a sky
+    assert (load_image(out) - sky).abs().max() < 6 / 255
+
+
+def test_save_image_refuses_a_folder_or_a_file_in_the_way(tmp_path: Path) -> None:
+    x = torch.rand(1, 3, 4, 4)
+    (tmp_path / "photo.jpg").write_bytes(b"not a folder")
+    (tmp_path / "results.png").mkdir()
+    with pytest.raises(ImageError, match="photo.jpg is a file, so .* cannot be created"):
+        save_image(x, tmp_path / "photo.jpg" / "out.png")
+    with pytest.raises(ImageError, match="results.png is a folder: name a file in it"):
+        save_image(x, tmp_path / "results.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg", "results.png"]
 
 
 def test_save_image_is_atomic(tmp_path: Path, monkeypatch) -> None:

@@ -181,3 +181,21 @@ def test_the_old_module_name_forwards_with_a_deprecation_warning():
             "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert "nst_edu.optimize moved to nst_edu.synthesis" in out
+
+
+@pytest.mark.parametrize("bad, match", [(dict(alpha=float("inf")), "alpha must be a finite number"),
+                                        (dict(beta=float("nan")), "beta must be a finite number"),
+                                        (dict(alpha=[1e-3, -1.0], beta=[1.0, 1.0]), "alpha must be")])
+def test_weights_that_are_not_finite_numbers_are_refused(model, bad, match):
+    image = torch.rand(1, 3, 16, 16)
+    with pytest.raises(NstEduError, match=match):
+        synthesis.synthesize(image, image, model=model, steps=2, progress=False, **bad)
+
+
+def test_an_image_too_large_for_memory_is_refused_before_any_work(model, monkeypatch):
+    from nst_edu import estimate
+
+    monkeypatch.setattr(estimate, "free_memory_bytes", lambda device: 50_000_000)  # a 50 MB machine
+    with pytest.raises(NstEduError, match=r"needs about .* GB but cpu memory has 0.05 GB free: use size \d+ or less"):
+        synthesis.synthesize(torch.rand(1, 3, 600, 800), None, model=model, content_layers=["conv2_1"], steps=2,
+                             progress=False)

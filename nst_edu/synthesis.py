@@ -16,7 +16,6 @@ It puts three things together: *what* is minimised (:class:`nst_edu.objective.Ob
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -24,6 +23,7 @@ from torch import Tensor
 
 from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
+from nst_edu.checks import check_before_work
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
 from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
@@ -111,11 +111,7 @@ def synthesize(
     device = run_device(where.device, model)
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
-    _check_weights(alpha, beta)
-    out_hw = _output_size(content_image, style_image, size)
-    if out_hw is not None:  # refused before any work, not by the allocator halfway through
-        batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-        _estimate.check_memory(out_hw, c_layers + s_layers, device, batch=batch)
+    check_before_work(content_image, style_image, size, alpha, beta, c_layers + s_layers, device)
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
                 style_blend=style_blend,
@@ -155,33 +151,6 @@ def synthesize(
     result = minimize(objective, model, x, how, where, watch)
     _cache.store(cache_key, result)  # finished runs, when caching is on
     return result
-
-
-def _number(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError, RuntimeError):
-        return math.nan
-
-
-def _check_weights(alpha: float | Sequence[float], beta: float | Sequence[float]) -> None:
-    """α and β of eq. (7): finite numbers ≥ 0 (an infinite β gave a grey noise image, exit 0)."""
-    for name, value in (("alpha", alpha), ("beta", beta)):
-        values = [_number(v) for v in value] if isinstance(value, Sequence) else [_number(value)]
-        if not values or any(not (math.isfinite(v) and v >= 0) for v in values):
-            raise NstEduError(f"{name} must be a finite number ≥ 0 (or a list of them), got {value!r}")
-
-
-def _output_size(content_image: Tensor | None, style_image: StyleSource | None,
-                 size: tuple[int, int] | None) -> tuple[int, int] | None:
-    """(H, W) of the image to synthesise, when it can be told before any work."""
-    if content_image is not None:
-        return tuple(content_image.shape[-2:])
-    if size is not None:
-        return int(size[0]), int(size[1])
-    if isinstance(style_image, Tensor):
-        return tuple(style_image.shape[-2:])
-    return None
 
 
 def _to(style_image: StyleSource | None, device: torch.device, fmt: torch.memory_format) -> StyleSource | None:

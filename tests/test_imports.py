@@ -81,6 +81,7 @@ def test_the_cycle_finder_finds_a_cycle():
 PAPER = {"nst_edu.layers", "nst_edu.vgg", "nst_edu.losses", "nst_edu.objective", "nst_edu.minimize",
          "nst_edu.synthesis"}
 SUPPORT = {"nst_edu.vgg_weights", "nst_edu.lbfgs", "nst_edu.allocator", "nst_edu.cache", "nst_edu.estimate",
+           "nst_edu.checks",
            "nst_edu.files", "nst_edu.paths", "nst_edu.display", "nst_edu.devices"}
 
 

@@ -9,7 +9,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab lint test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
+.PHONY: setup lab lint fuzz test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: setup lint book-quick
 	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
 	$(MAKE) --no-print-directory test-notebooks-elsewhere
+
+# The command-line fuzz test with thousands of generated cases (make test runs a few dozen).
+fuzz: setup
+	NST_EDU_FUZZ_PROFILE=long $(PY) -m pytest -q --hypothesis-show-statistics tests/test_fuzz.py
 
 # ruff with the settings in pyproject.toml ([tool.ruff]).
 lint: setup

@@ -13,8 +13,15 @@ from typing import Sequence
 from nst_edu.errors import NstEduError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (exit 2) like every other error here."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m nst_edu", description=__doc__.splitlines()[0])
+    p = _Parser(prog="python -m nst_edu", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transfer", help="render a content image in the style of an artwork (eq. 7)")
@@ -51,6 +58,7 @@ def _positive(name: str, value: float) -> None:
 
 
 def _transfer(args: argparse.Namespace) -> int:
+    from nst_edu.checks import check_image_sides
     from nst_edu.devices import default_device
     from nst_edu.estimate import check_memory
     from nst_edu.images import check_output_path, load_image, match_pixel_count, save_image
@@ -73,6 +81,10 @@ def _transfer(args: argparse.Namespace) -> int:
     content_image = load_image(args.content, size=args.size)
     # The artworks at about the photo's pixel count, so all have comparable M_l (eq. 4).
     styles = [match_pixel_count(load_image(s), content_image) for s in args.style]
+    sides = {"the photo": tuple(content_image.shape[-2:])}
+    sides.update({f"the artwork {s!r} (at the photo's pixel count)": tuple(im.shape[-2:])
+                  for s, im in zip(args.style, styles)})
+    check_image_sides(sides, CONTENT_LAYERS + STYLE_LAYERS, "use a larger --size, or a less elongated image")
     result = synthesize(
         content_image, styles[0] if len(styles) == 1 else styles, style_blend=args.style_weights,
         alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,

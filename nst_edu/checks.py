@@ -10,20 +10,30 @@ from torch import Tensor
 
 from nst_edu import estimate
 from nst_edu.errors import NstEduError
+from nst_edu.layers import LAYER_NAMES, response_index
 
-__all__ = ["check_before_work", "check_weights", "output_size"]
+__all__ = ["check_before_work", "check_image_sides", "check_weights", "output_size"]
 
 
 def check_before_work(content_image: Tensor | None, style_image: object, size: tuple[int, int] | None,
-                      alpha: float | Sequence[float], beta: float | Sequence[float], layers: Sequence[str],
-                      device: torch.device) -> None:
-    """α and β (:func:`check_weights`) and the image against the device's memory
-    (:func:`nst_edu.estimate.check_memory`), not by the allocator halfway through."""
+                      alpha: float | Sequence[float], beta: float | Sequence[float], content_layers: Sequence[str],
+                      style_layers: Sequence[str], device: torch.device) -> None:
+    """α and β (:func:`check_weights`), every image against the network's poolings
+    (:func:`check_image_sides`) and the output against the device's memory
+    (:func:`nst_edu.estimate.check_memory`): refused here, not by the network or the allocator halfway."""
     check_weights(alpha, beta)
+    fix = "give larger images (or a larger size=)"
     hw = output_size(content_image, style_image, size)
+    if content_image is not None:
+        check_image_sides({"the content image": tuple(content_image.shape[-2:])}, content_layers, fix)
+    styles = [style_image] if isinstance(style_image, Tensor) else \
+        [s for s in style_image if isinstance(s, Tensor)] if isinstance(style_image, (list, tuple)) else []
+    check_image_sides({f"style image {k + 1}" if len(styles) > 1 else "the style image": tuple(s.shape[-2:])
+                       for k, s in enumerate(styles)}, style_layers, fix)
     if hw is not None:
+        check_image_sides({"the output": hw}, [*content_layers, *style_layers], fix)
         batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-        estimate.check_memory(hw, layers, device, batch=batch)
+        estimate.check_memory(hw, [*content_layers, *style_layers], device, batch=batch)
 
 
 def _number(v: object) -> float:
@@ -51,3 +61,21 @@ def output_size(content_image: Tensor | None, style_image: object,
     if isinstance(style_image, Tensor):
         return tuple(style_image.shape[-2:])
     return None
+
+
+def check_image_sides(sides: dict[str, tuple[int, int]], layers: Sequence[str], fix: str) -> None:
+    """Each image must survive the poolings before the deepest layer: after k 2×2 poolings a side
+    of fewer than 2^k pixels has nothing left (conv5_1 comes after 4: at least 16 px).
+
+    Raises:
+        NstEduError: naming the image, its size, the layer and ``fix``.
+    """
+    if not layers:
+        return
+    deepest = max(layers, key=response_index)
+    pools = sum(1 for n in LAYER_NAMES[: response_index(deepest)] if n.startswith("pool"))
+    need = 2**pools
+    for name, (h, w) in sides.items():
+        if min(h, w) < need:
+            raise NstEduError(f"{name} is {w}×{h} px, but {deepest} comes after {pools} poolings and needs at least "
+                              f"{need} px on each side: {fix}")

@@ -111,7 +111,7 @@ def synthesize(
     device = run_device(where.device, model)
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
-    check_before_work(content_image, style_image, size, alpha, beta, c_layers + s_layers, device)
+    check_before_work(content_image, style_image, size, alpha, beta, c_layers, s_layers, device)
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
                 style_blend=style_blend,

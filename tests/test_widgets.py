@@ -209,7 +209,10 @@ def test_save_writes_a_png(explorer, tmp_path: Path) -> None:
     e.save_path.value = str(tmp_path / "button.png")
     e.save_button.click()
     assert (tmp_path / "button.png").exists()
-    assert e.save(tmp_path / "x.jpg") is None and "Cannot save" in e.message
+    assert e.save(tmp_path / "x.bmp") is None and "Cannot save" in e.message and ".bmp" in e.message
+    jpeg = e.save(tmp_path / "x.jpg")  # the format follows the extension, as in save_image
+    with Image.open(jpeg) as im:
+        assert im.format == "JPEG" and im.size == (16, 16)
 
 
 # ----------------------------------------------------------------------------- ratio explorer

@@ -301,7 +301,8 @@ class StyleTransferExplorer(Displayable):
         return not self._running
 
     def save(self, path: str | Path | None = None) -> Path | None:
-        """Write the image on show as PNG (atomically) to ``path`` or the "save to" box."""
+        """Write the image on show (atomically) to ``path`` or the "save to" box: PNG, JPEG, WebP or
+        TIFF by the extension (:func:`nst_edu.images.save_image`)."""
         if self._image is None:
             self._say("Nothing to save yet: press Run first.")
             return None

@@ -294,15 +294,18 @@ def check_output_path(path: str | os.PathLike) -> Path:
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise ImageError(f"cannot write {path.suffix!r} images ({path}): use "
                          f"{', '.join(OUTPUT_FORMATS)}")
-    if path.is_dir():
-        raise ImageError(f"{path} is a folder: name a file in it, e.g. {path / 'result.png'}")
-    for parent in (path.parent, *path.parent.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise ImageError(f"{parent} is a file, so {path} cannot be created: choose another folder")
-            if not os.access(parent, os.W_OK | os.X_OK):
-                raise ImageError(f"cannot write in {parent} (no permission): choose another folder")
-            break
+    try:
+        if path.is_dir():
+            raise ImageError(f"{path} is a folder: name a file in it, e.g. {path / 'result.png'}")
+        for parent in (path.parent, *path.parent.parents):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ImageError(f"{parent} is a file, so {path} cannot be created: choose another folder")
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    raise ImageError(f"cannot write in {parent} (no permission): choose another folder")
+                break
+    except OSError as exc:  # a name longer than the file system allows, and the like
+        raise ImageError(f"cannot write {str(path)[:60]}…: {exc.strerror or exc}; choose a shorter name") from exc
     return path
 
 

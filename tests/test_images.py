@@ -316,3 +316,8 @@ def test_saved_png_gets_the_permissions_a_plain_open_would(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="choose a shorter name"):
+        save_image(torch.rand(1, 3, 4, 4), tmp_path / ("a" * 300 + ".png"))

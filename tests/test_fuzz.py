@@ -114,5 +114,5 @@ def test_the_command_line_writes_an_image_or_says_why_not(tmp_path_factory, caps
         with Image.open(written) as im:
             im.load()
             assert max(im.size) == size, (im.size, size)
-        new = set(work.rglob("*")) - before
+        new = set(work.rglob("*")) - before - {written}
         assert all(not p.name.startswith(".") for p in new), f"temporary files left: {sorted(new)}"

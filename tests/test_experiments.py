@@ -43,16 +43,3 @@ def test_figure_functions_with_random_weights() -> None:
 def test_render_figures_rejects_unknown_figure(tmp_path) -> None:
     with pytest.raises(NstEduError, match="unknown figure"):
         E.render_figures(["4"], out_dir=tmp_path, progress=False)
-
-
-def test_the_old_module_name_forwards_with_a_deprecation_warning():
-    import subprocess
-    import sys
-
-    code = ("import warnings; warnings.simplefilter('always')\n"
-            "with warnings.catch_warnings(record=True) as seen:\n"
-            "    from nst_edu import experiments\n"
-            "from nst_edu import figures; assert experiments.figure3 is figures.figure3\n"
-            "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert "nst_edu.experiments moved to nst_edu.figures" in out

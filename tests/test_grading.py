@@ -269,15 +269,3 @@ def test_modules_import_in_either_order() -> None:
 
     code = "import nst_edu.grading.synthesis; from nst_edu.grading import check_ratio_study, try_run"
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_the_old_module_name_forwards_with_a_deprecation_warning() -> None:
-    import subprocess
-    import sys
-
-    code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
-            "try:\n    import nst_edu.grading_synthesis\nexcept DeprecationWarning as w:\n    print(w)")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert "nst_edu.grading.synthesis" in out
-    code = "import warnings; warnings.simplefilter('ignore'); from nst_edu.grading_synthesis import check_ratio_study"
-    subprocess.run([sys.executable, "-c", code], check=True)

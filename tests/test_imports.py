@@ -6,7 +6,11 @@ function: an import inside a function is how a cycle is usually patched over, an
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nst_edu"
 
@@ -90,3 +94,19 @@ def test_support_code_takes_only_layer_names_from_the_papers_code():
     assert SUPPORT <= set(graph) and PAPER <= set(graph)
     taken = {m: sorted(graph[m] & (PAPER - {"nst_edu.layers"})) for m in SUPPORT}
     assert not any(taken.values()), {m: t for m, t in taken.items() if t}
+
+
+@pytest.mark.parametrize("old, new, name", [
+    ("nst_edu.optimize", "nst_edu.synthesis", "synthesize"),
+    ("nst_edu.experiments", "nst_edu.figures", "figure3"),
+    ("nst_edu.grading_synthesis", "nst_edu.grading.synthesis", "check_ratio_study"),
+    ("nst_edu.assignments", "nst_edu.grading.release", "generate"),
+])
+def test_a_renamed_module_forwards_for_one_release_with_a_deprecation_warning(old, new, name):
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            f"    import {old} as old\n"
+            f"import {new} as new; assert old.{name} is new.{name}\n"
+            "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert f"{old} moved to {new}" in out

@@ -170,18 +170,6 @@ def test_noise_amplitude_sets_the_start(model, images) -> None:
         assert abs(float(start.max() - start.min()) - 2 * a) < 0.05 * a
 
 
-def test_the_old_module_name_forwards_with_a_deprecation_warning():
-    import subprocess
-    import sys
-
-    code = ("import warnings; warnings.simplefilter('always')\n"
-            "with warnings.catch_warnings(record=True) as seen:\n"
-            "    from nst_edu.optimize import synthesize, SynthesisResult\n"
-            "import nst_edu.synthesis as s; assert synthesize is s.synthesize\n"
-            "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert "nst_edu.optimize moved to nst_edu.synthesis" in out
-
 
 @pytest.mark.parametrize("bad, match", [(dict(alpha=float("inf")), "alpha must be a finite number"),
                                         (dict(beta=float("nan")), "beta must be a finite number"),

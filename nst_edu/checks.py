@@ -15,15 +15,14 @@ from nst_edu.layers import LAYER_NAMES, response_index
 __all__ = ["check_before_work", "check_image_sides", "check_weights", "output_size"]
 
 
-def check_before_work(content_image: Tensor | None, style_image: object, size: tuple[int, int] | None,
+def check_before_work(content_image: Tensor | None, style_image: object, hw: tuple[int, int] | None,
                       alpha: float | Sequence[float], beta: float | Sequence[float], content_layers: Sequence[str],
                       style_layers: Sequence[str], device: torch.device) -> None:
     """α and β (:func:`check_weights`), every image against the network's poolings
-    (:func:`check_image_sides`) and the output against the device's memory
-    (:func:`nst_edu.estimate.check_memory`): refused here, not by the network or the allocator halfway."""
+    (:func:`check_image_sides`) and the output, ``hw`` from :func:`output_size`, against the device's
+    memory (:func:`nst_edu.estimate.check_memory`): refused here, not by the network or the allocator."""
     check_weights(alpha, beta)
     fix = "give larger images (or a larger size=)"
-    hw = output_size(content_image, style_image, size)
     if content_image is not None:
         check_image_sides({"the content image": tuple(content_image.shape[-2:])}, content_layers, fix)
     styles = [style_image] if isinstance(style_image, Tensor) else \
@@ -53,13 +52,16 @@ def check_weights(alpha: float | Sequence[float], beta: float | Sequence[float])
 
 def output_size(content_image: Tensor | None, style_image: object,
                  size: tuple[int, int] | None) -> tuple[int, int] | None:
-    """(H, W) of the image to synthesise, when it can be told before any work."""
+    """(H, W) of the image to synthesise: the photo's, else ``size``, else the (first) artwork's; None
+    for a guided style without either (``make_objective`` refuses it with a one-line error)."""
     if content_image is not None:
         return tuple(content_image.shape[-2:])
     if size is not None:
         return int(size[0]), int(size[1])
     if isinstance(style_image, Tensor):
         return tuple(style_image.shape[-2:])
+    if isinstance(style_image, (list, tuple)) and style_image and isinstance(style_image[0], Tensor):
+        return tuple(style_image[0].shape[-2:])
     return None
 
 

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
-from nst_edu.checks import check_before_work
+from nst_edu.checks import check_before_work, output_size
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
 from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
@@ -111,7 +111,8 @@ def synthesize(
     device = run_device(where.device, model)
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
-    check_before_work(content_image, style_image, size, alpha, beta, c_layers, s_layers, device)
+    out_hw = output_size(content_image, style_image, size)  # None only for guidance without a size
+    check_before_work(content_image, style_image, out_hw, alpha, beta, c_layers, s_layers, device)
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
                 style_blend=style_blend,
@@ -128,20 +129,11 @@ def synthesize(
     fmt = torch.channels_last if where.channels_last else torch.contiguous_format
     content_image = content_image.to(device).contiguous(memory_format=fmt) if content_image is not None else None
     style_image = _to(style_image, device, fmt)
-    out_size = tuple(content_image.shape[-2:]) if content_image is not None else size
     objective = make_objective(model, content_image, style_image, c_layers, s_layers, style_weights=style_weights,
                                style_blend=style_blend, alpha=alpha, beta=beta, convention=convention,
-                               extra_loss=extra_loss, output_size=out_size)
+                               extra_loss=extra_loss, output_size=out_hw)
 
-    if content_image is not None:
-        shape = tuple(content_image.shape)
-    elif size is not None:
-        shape = (1, 3, int(size[0]), int(size[1]))
-    elif isinstance(style_image, Tensor):
-        shape = tuple(style_image.shape)
-    else:  # several artworks: the first one's size (make_objective refused guidance without a size)
-        shape = tuple(style_image[0].shape)  # type: ignore[index]
-    shape = (objective.batch,) + tuple(shape[1:])  # B syntheses start from the same image
+    shape = (objective.batch, 3, *out_hw)  # B syntheses start from the same image
     init = how.init
     if isinstance(init, Tensor) and init.shape[0] == 1:
         init = init.expand(shape)

@@ -1,8 +1,14 @@
-"""Fixtures shared by the unit tests."""
+"""Fixtures shared by the unit tests, and the CI rule that a skip is a failure (tests/ci_policy.py)."""
+import os
+from pathlib import Path
+
 import pytest
 import torch
+from ci_policy import pytest_runtest_makereport  # noqa: F401 - the hook, registered by its name here
 
 from nst_edu import vgg
+
+pytest_plugins = ["pytester"]  # tests/test_ci_policy.py runs pytest inside pytest
 
 
 @pytest.fixture(scope="session")
@@ -11,3 +17,12 @@ def model():
     (Test files that need other layers or the real weights define their own ``model``.)"""
     torch.manual_seed(0)
     return vgg.vgg19(weights=None, layers=["conv1_1", "conv2_1"])
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The folder of catalogue images (``NST_EDU_MIRROR``, as ``make test`` and CI set it)."""
+    folder = os.environ.get("NST_EDU_MIRROR")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("no image mirror: set NST_EDU_MIRROR to the folder of catalogue images (../shared/images)")
+    return Path(folder)

@@ -8,8 +8,11 @@ inside it, so the project's editable install is invisible: only the wheel can pr
 """
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -64,6 +67,48 @@ def test_the_wheel_holds_the_package_data(installed: dict) -> None:
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "LICENSE missing from the wheel"
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     assert "License-Expression: MIT" in zipfile.ZipFile(installed["wheel"]).read(metadata).decode()
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def third_party_imports(wheel: Path) -> dict[str, set[str]]:
+    """{top-level module: files importing it} over every module in the wheel, imports inside
+    functions included (an import that runs only on some path still needs its distribution)."""
+    found: dict[str, set[str]] = {}
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if not name.endswith(".py"):
+                continue
+            for node in ast.walk(ast.parse(z.read(name))):
+                if isinstance(node, ast.Import):
+                    modules = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top not in sys.stdlib_module_names and top != "nst_edu":
+                        found.setdefault(top, set()).add(name)
+    return found
+
+
+def test_the_wheel_declares_every_distribution_it_imports(installed: dict) -> None:
+    """``pip install nst-edu`` must bring what the package imports: every third-party import is an
+    unconditional Requires-Dist of the wheel (the wheel test installs with --no-deps, so a missing
+    declaration would pass everything else)."""
+    with zipfile.ZipFile(installed["wheel"]) as z:
+        metadata = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    required = {_normalised(re.split(r"[<>=!~;\[ ]", line.split(":", 1)[1].strip())[0])
+                for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    providers = importlib.metadata.packages_distributions()  # import name -> distributions, from this env
+    imports = third_party_imports(installed["wheel"])
+    assert {"torch", "PIL", "ipywidgets"} <= set(imports)  # the walk sees the package's imports at all
+    missing = {module: sorted(files) for module, files in imports.items()
+               if not {_normalised(d) for d in providers.get(module, [module])} & required}
+    assert not missing, f"imported but not in Requires-Dist: {missing}: add them to [project] dependencies"
 
 
 def test_the_installed_package_is_the_wheel_and_finds_its_data(installed: dict) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from nst_edu.grading import release as assignments
 
@@ -27,20 +28,22 @@ SRC = ROOT / "notebooks" / "assignments"
 MIRROR = Path(os.environ.get("NST_EDU_MIRROR", ROOT.parent / "shared" / "images"))
 ASSIGNMENTS = {f"a{p.name[:2]}": p for p in sorted(SRC.glob("*.ipynb"))}  # a01 → 01_losses.ipynb …
 
-# Plausible wrong answers, by the grade_id of the solution cell they replace.
+# Plausible wrong answers, by the grade_id of the solution cell they replace: each a real mistake
+# that its check must catch (test_every_wrong_answer_fails_its_check, without nbgrader).
 WRONG = {
     "gram_matrix": ("def gram_matrix(F):\n    flat = as_matrix(F)\n"
                     "    return flat @ flat.T / flat.shape[-1]  # divided by M\n"),
     "content_loss": "def content_loss(F, P):\n    return ((F - P) ** 2).sum()  # no 1/2\n",
     "style_layer_loss": (
         "def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
-        "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"
+        "    return ((Fm @ Fm.T - A) ** 2).sum() / (N**2 * M**2)  # the 4 of eq. (4) forgotten\n"
     ),
-    "total_loss": "def total_loss(content, style, alpha, beta):\n    return alpha * content + beta * style\n",
+    "total_loss": ("def total_loss(content, style, alpha, beta):\n"
+                   "    return beta * content + alpha * style  # alpha and beta swapped\n"),
     "content_loss_grad": "def content_loss_grad(F, P):\n    return F - P  # forgot the ReLU mask\n",
     "style_layer_loss_grad": (
         "def style_layer_loss_grad(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
-        "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (N**2 * M**2)\n"
+        "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (4 * N**2 * M**2)  # eq. (4)'s 4 kept in eq. (6)\n"
         "    return g.reshape(F.shape) * (F > 0).to(F.dtype)\n"
     ),
     "reconstruct_content": (
@@ -54,8 +57,53 @@ WRONG = {
         "                          progress=False).image for r in ratios}\n"
     ),
 }
-#: autograded points each wrong submission keeps (total autograded points in brackets)
-WRONG_SCORE = {"a01": 3, "a02": 2, "a03": 0, "a04": 0}
+#: Correct answers written differently from the instructor's (the checks must not demand one way).
+ALSO_RIGHT = {
+    "style_layer_loss": (
+        "def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+        "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"
+    ),
+    "total_loss": "def total_loss(content, style, alpha, beta):\n    return alpha * content + beta * style\n",
+    "style_layer_loss_grad": (
+        "def style_layer_loss_grad(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
+        "    g = (Fm.T @ (gram_matrix(Fm) - A)).T / (N**2 * M**2)\n"
+        "    return g.reshape(F.shape) * (F > 0).to(F.dtype)\n"
+    ),
+}
+#: autograded points each wrong submission keeps: none, every check meets its mistake
+WRONG_SCORE = {"a01": 0, "a02": 0, "a03": 0, "a04": 0}
+
+
+def _answer(source: str, grade_id: str):
+    """The function a solution cell defines, with what the assignment notebooks import around it."""
+    from nst_edu.losses import as_matrix, gram_matrix
+    from nst_edu.synthesis import synthesize
+
+    namespace = {"as_matrix": as_matrix, "gram_matrix": gram_matrix, "synthesize": synthesize, "torch": torch}
+    exec(source, namespace)
+    return namespace[grade_id]
+
+
+def _check(grade_id: str, answer) -> bool:
+    from nst_edu import grading
+    from nst_edu.images import load_image, match_pixel_count
+
+    if grade_id == "ratio_study":
+        content_image = load_image("tubingen", 32)
+        style_image = match_pixel_count(load_image("starry_night"), content_image)
+        return grading.check_ratio_study(answer, content_image, style_image).passed
+    check = {"reconstruct_content": "check_synthesis_loop"}.get(grade_id, f"check_{grade_id}")
+    return getattr(grading, check)(answer).passed
+
+
+@pytest.mark.parametrize("grade_id", sorted(WRONG))
+def test_every_wrong_answer_fails_its_check(grade_id: str, mirror: Path) -> None:
+    assert not _check(grade_id, _answer(WRONG[grade_id], grade_id)), f"check_{grade_id} passed a wrong answer"
+
+
+@pytest.mark.parametrize("grade_id", sorted(ALSO_RIGHT))
+def test_other_correct_answers_pass_their_check(grade_id: str) -> None:
+    assert _check(grade_id, _answer(ALSO_RIGHT[grade_id], grade_id)), f"check_{grade_id} failed a right answer"
 
 
 def _nbgrader(course: Path, *args: str, timeout: float = 900) -> None:

@@ -259,3 +259,121 @@ def test_explorer_renders_and_runs_in_jupyterlab(jupyterlab) -> None:
             browser.close()
     widget_errors = [e for e in console_errors if "widget" in e.lower()]
     assert not widget_errors, widget_errors
+
+
+def _type_into_readout(slider, value: str) -> None:
+    """Set a slider as a user can, by typing into its number (the readout) and pressing Enter."""
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    readout.press("ControlOrMeta+A")
+    readout.press_sequentially(value)
+    readout.press("Enter")
+
+
+def _upload(page, button, name: str, data: bytes) -> None:
+    """Choose a file with an upload button. Its <input type=file> is never attached to the page (ipywidgets
+    8 clicks it from the button), so it is reached through the file chooser the click opens."""
+    with page.expect_file_chooser(timeout=30_000) as chooser:
+        button.click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+
+
+def test_explorer_survives_what_a_user_does(jupyterlab) -> None:
+    """Issue #20: a file that is no image, Run pressed twice, a slider moved during a run, Stop right
+    after Run; each gives one line in the widget, no traceback anywhere, and a last Run still works."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token, log = jupyterlab
+    log_start = log.stat().st_size
+    shot = REPO / "build" / "explorer_robustness.png"
+    # Every message the kernel sends, kept when it carries a traceback: one raised in a widget handler is
+    # sent but JupyterLab shows it in no output area (only in its log console), so the page alone would
+    # not tell; the messages do.
+    tracebacks: list[str] = []
+
+    def keep_tracebacks(payload: str | bytes) -> None:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", errors="replace")
+        if "Traceback" in text or '"ename"' in text:  # a traceback printed, or an error message
+            tracebacks.append(text[-1500:])
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.on("websocket", lambda ws: ws.on("framereceived", keep_tracebacks))
+            _open_and_run_all(page, base, token, NOTEBOOK)
+            try:
+                page.locator(".jp-OutputArea-output", has_text="All explorer checks passed.").wait_for(timeout=480_000)
+            except Exception:
+                page.screenshot(path=str(shot.with_name("explorer_robustness_failure.png")), full_page=True)
+                raise
+            panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
+            explorer = panel.locator(".nst-explorer").first
+            notice, status = explorer.locator(".nst-notice"), explorer.locator(".nst-status")
+            run, stop = explorer.locator("button.nst-run"), explorer.locator("button.nst-stop")
+            preview = explorer.locator("img.nst-preview")
+            explorer.scroll_into_view_if_needed()
+            try:
+                # A text file named .png, through the upload button's own file input.
+                _upload(page, explorer.locator("button.nst-content-upload"), "notes.png", b"Shopping list\n- eggs\n")
+                expect(notice).to_have_text(
+                    "Cannot read the uploaded file 'notes.png': it is not an image (21 bytes that no image format "
+                    "recognises); upload a PNG or JPEG image.", timeout=30_000)
+                assert explorer.locator("select").first.input_value() == "tubingen"  # the photograph kept
+
+                # Run pressed twice: both clicks leave the page before it hears that the first was taken.
+                _type_into_readout(explorer.locator(".nst-steps"), "1000")
+                run.evaluate("button => { button.click(); button.click(); }")
+                expect(notice).to_have_text("Already running: press Stop first, or wait for the run to finish.",
+                                            timeout=30_000)
+                expect(status).to_contain_text("step ", timeout=120_000)
+
+                # A slider moved during the run: said to wait for the next Run; the run goes on.
+                explorer.locator(".nst-size .noUi-handle").focus()
+                page.keyboard.press("ArrowRight")
+                expect(notice).to_contain_text("size set to 64: it applies at the next Run", timeout=30_000)
+                shown = status.inner_text()
+                expect(status).not_to_have_text(shown, timeout=60_000)  # still stepping
+                page.screenshot(path=str(shot.with_name("explorer_robustness_running.png")))
+                stop.click()
+                expect(status).to_contain_text("Stopped", timeout=60_000)
+                expect(run).to_be_enabled(timeout=30_000)
+
+                # Stop right after Run (as soon as the page enables it): a clean stop, Run works again.
+                run.click()
+                stop.click()
+                expect(status).to_contain_text("Stopped", timeout=60_000)
+                expect(run).to_be_enabled(timeout=30_000)
+                expect(stop).to_be_disabled(timeout=30_000)
+
+                # A last, normal Run finishes and shows a new image.
+                _type_into_readout(explorer.locator(".nst-steps"), "8")
+                before = preview.get_attribute("src")
+                run.click()
+                expect(status).to_contain_text("Done", timeout=240_000)
+                assert preview.get_attribute("src") != before
+                expect(notice).to_have_text("")  # the Run cleared the notices about its settings
+
+                # An empty file now: the message, beside the image just made (which stays).
+                _upload(page, explorer.locator("button.nst-style-upload"), "empty.jpg", b"")
+                expect(notice).to_have_text(
+                    "Cannot read the uploaded file 'empty.jpg': the file is empty (0 bytes); upload a PNG or JPEG "
+                    "image.", timeout=30_000)
+            except Exception:
+                page.screenshot(path=str(shot.with_name("explorer_robustness_failure.png")), full_page=True)
+                raise
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            explorer.screenshot(path=str(shot))
+
+            # No traceback or error in any output area, nor in the kernel's log (where a handler's would go).
+            stderr = panel.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+            assert not [t for t in stderr.all_inner_texts() if "Traceback" in t or "Error" in t]
+            assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
+            assert "Traceback" not in "\n".join(panel.locator(".jp-OutputArea-output").all_inner_texts())
+            with log.open("rb") as f:
+                f.seek(log_start)
+                server_log = f.read().decode(errors="replace")
+            assert "Traceback" not in server_log and "Exception in" not in server_log, server_log[-3000:]
+            assert not tracebacks, tracebacks[0]
+        finally:
+            browser.close()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import struct
 import threading
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +22,15 @@ from nst_edu.vgg import CONV_LAYERS, STYLE_LAYERS, vgg19
 
 SMALL_CONTENT, SMALL_STYLE = ["conv2_1"], ["conv1_1", "conv2_1"]
 NOW = datetime.now(timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_tracebacks(monkeypatch):
+    """An exception leaving the worker thread would be printed as a traceback in the notebook: fail instead."""
+    escaped: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: escaped.append(args.exc_value))
+    yield
+    assert not escaped, f"exceptions escaped a thread: {escaped}"
 
 
 @pytest.fixture(autouse=True)
@@ -119,16 +131,28 @@ def test_stop_mid_run_keeps_best_image(explorer) -> None:
     assert not e.running and not e.run_button.disabled
 
 
+def _workers() -> int:
+    return sum(t.name == "nst-explorer" for t in threading.enumerate())
+
+
 def test_second_run_is_refused_not_queued(explorer) -> None:
     e = explorer(steps=1000)
     assert e.run()
+    first = e._thread
     assert not e.run()
-    assert "Already running" in e.message
+    assert e.notice == "Already running: press Stop first, or wait for the run to finish."
     e.run_button.click()  # the button's handler goes the same way
-    assert sum(t.name == "nst-explorer" for t in threading.enumerate()) == 1
+    e.run_button.click()
+    assert _workers() == 1 and e._thread is first
+    _wait_for(lambda: e.preview_count >= 2)  # the first run goes on, undisturbed
+    assert e.notice.startswith("Already running") and e.status.value.startswith("step ")
     e.stop()
     assert e.wait(60)
-    assert e.result.interrupted
+    assert e.result.interrupted and e.result.steps >= 2 and "Stopped" in e.message
+    e.steps_slider.value = 4
+    assert e.run() and e.wait(60)  # Run works again, and clears the old notice
+    assert e.result.stop_reason == "finished" and e.result.steps == 4 and e.message.startswith("Done")
+    assert e.notice == "" and _workers() == 0
 
 
 def test_stop_when_idle_says_so(explorer) -> None:
@@ -139,14 +163,84 @@ def test_stop_when_idle_says_so(explorer) -> None:
 
 def test_error_in_the_thread_becomes_a_message(explorer, monkeypatch) -> None:
     def boom(*args, **kwargs):
-        raise RuntimeError("boom")
+        raise RuntimeError("boom\n  with a second line")
 
     monkeypatch.setattr(W.explorer, "synthesize", boom)
     e = explorer()
     assert e.run()
     assert e.wait(60)
-    assert e.message == "Error: RuntimeError: boom"
+    assert e.message == e.status.value == "Error: RuntimeError: boom with a second line"
     assert not e.running and not e.run_button.disabled and e.stop_button.disabled
+    monkeypatch.undo()
+    assert e.run() and e.wait(60)  # the widget still works
+    assert e.message.startswith("Done") and e.result.steps == 12
+
+
+def test_stop_while_loading_ends_cleanly_and_run_works_again(explorer, monkeypatch) -> None:
+    """Stop before the first step (here: while the images load): nothing changes, Run works again."""
+    e = explorer(steps=4)
+    assert e.run() and e.wait(60)
+    shown, result = e.image, e.result
+    gate = threading.Event()
+    real = W.explorer.load_image
+
+    def slow_load(*args, **kwargs):
+        assert gate.wait(30)
+        return real(*args, **kwargs)
+
+    called = []
+    monkeypatch.setattr(W.explorer, "load_image", slow_load)
+    monkeypatch.setattr(W.explorer, "synthesize", lambda *a, **k: called.append(1))
+    e.steps_slider.value = 1000
+    assert e.run()
+    assert e.stop() and e.status.value.startswith("Stopping")
+    gate.set()
+    assert e.wait(60)
+    assert not called  # the network is not even built
+    assert e.message == "Stopped before the first step; the image on show is unchanged. Press Run to start again."
+    assert e.image is shown and e.result is result and not e.run_button.disabled and e.stop_button.disabled
+    monkeypatch.undo()
+    e.steps_slider.value = 4
+    assert e.run() and e.wait(60) and e.message.startswith("Done") and e.result is not result
+
+
+def test_stop_at_the_first_evaluation_keeps_the_image_on_show(explorer, monkeypatch) -> None:
+    """Stop as the optimisation starts (before any loss evaluation, so before any preview)."""
+    real = W.explorer.synthesize
+    e = explorer(steps=1000)
+
+    def stopped_at_start(*args, **kwargs):
+        e.stop()  # from the worker: the stop event is set as synthesize starts
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(W.explorer, "synthesize", stopped_at_start)
+    before = e.preview.value
+    assert e.run() and e.wait(60)
+    assert e.message.startswith("Stopped before the first step") and e.preview_count == 0
+    assert e.preview.value == before and e.image is None and e.result is None and len(e.history) == 0
+    assert not e.running and not e.run_button.disabled
+    monkeypatch.undo()
+    e.steps_slider.value = 4
+    assert e.run() and e.wait(60) and e.message.startswith("Done") and e.image is not None
+
+
+def test_stop_inside_the_first_step_shows_that_step(explorer, monkeypatch) -> None:
+    real = W.explorer.synthesize
+    e = explorer(steps=1000)
+
+    def stop_in_step_one(*args, **kwargs):
+        forward = kwargs["callback"]
+        kwargs.update(callback_every=1, callback=lambda info: e.stop() if info.step == 1 else forward(info))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(W.explorer, "synthesize", stop_in_step_one)
+    assert e.run() and e.wait(60)
+    r = e.result
+    assert r.interrupted and r.best_step == 1 and r.steps < 5, r.steps
+    assert e.message.startswith(f"Stopped after {r.steps} step") and torch.equal(e.image, r.best_image)
+    monkeypatch.undo()
+    e.steps_slider.value = 4
+    assert e.run() and e.wait(60) and e.message.startswith("Done")
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -163,6 +257,138 @@ def test_bad_upload_gives_message_and_widget_stays_alive(explorer) -> None:
     assert e.message.startswith("Uploaded 'ok.png' (20×12)")
     assert e.run() and e.wait(60)
     assert e.result.image.shape == (1, 3, 10, 16)  # the upload, resized to the long side 16
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width×height RGB pixels and holds none: a decompression bomb's header."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(
+        b"IEND", b"")
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 90).save(buf, format="JPEG", quality=50)  # grey: a third of RGB's memory
+    return buf.getvalue()
+
+
+NOT_IMAGES = {
+    "random.png": (bytes(torch.randint(0, 256, (4000,), generator=torch.Generator().manual_seed(0)).tolist()),
+                   "it is not an image (4000 bytes that no image format recognises); upload a PNG or JPEG image."),
+    "notes.png": (b"Shopping list\n- eggs\n- flour\n",
+                  "it is not an image (29 bytes that no image format recognises); upload a PNG or JPEG image."),
+    "empty.jpg": (b"", "the file is empty (0 bytes); upload a PNG or JPEG image."),
+    "half.png": (_png(120, 160)[:200], "it is truncated or corrupt (Pillow: "),
+}
+
+
+@pytest.mark.parametrize("name", NOT_IMAGES)
+def test_an_upload_that_is_not_an_image_keeps_the_previous_image(explorer, name: str) -> None:
+    data, said = NOT_IMAGES[name]
+    e = explorer(steps=4)
+    assert e.upload("content", _png(), "ok.png")
+    kept = e._uploads["content"]
+    e.content_upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                               "last_modified": NOW},)  # as the browser sends it
+    assert e.notice.startswith(f"Cannot read the uploaded file {name!r}: {said}"), e.notice
+    assert "\n" not in e.notice and "Traceback" not in e.notice and len(e.notice) < 300
+    assert e._uploads["content"] is kept and e.content_picker.value == W.UPLOADED
+    assert e.content_upload.value == ()  # emptied, so the same file can be chosen again
+    assert e.run() and e.wait(60)
+    assert e.message.startswith("Done") and e.result.image.shape == (1, 3, 10, 16)  # the previous upload
+
+
+def test_a_huge_photo_is_decoded_shrunk(explorer) -> None:
+    """A 108-megapixel phone photo (more than Pillow's 89-megapixel bomb limit) just works: JPEG decodes
+    it at 1/8 of its size, and what is kept is at most 1024 px on the long side."""
+    e = explorer(steps=4)
+    assert e.upload("style", _jpeg(12000, 9000), "phone.jpg")
+    assert e.notice == "Uploaded 'phone.jpg' (12000×9000, shrunk to 1024×768) as the artwork."
+    assert e._uploads["style"].shape == (1, 3, 768, 1024) and e.style_picker.value == W.UPLOADED
+    assert e.run() and e.wait(60) and e.message.startswith("Done")
+
+
+def test_a_jpeg_is_decoded_at_a_reduced_scale(explorer, monkeypatch) -> None:
+    """The pixel limit applies to what is decoded: a JPEG over it still loads (decoded at 1/2 scale), a PNG
+    of the same size, which would be decoded whole, is refused. (Pillow's limit lowered: small files.)"""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 7_000_000)
+    e = explorer(steps=4)
+    assert e.upload("content", _jpeg(4000, 3000), "big.jpg")
+    assert e.notice == "Uploaded 'big.jpg' (4000×3000, shrunk to 1024×768) as the photograph."
+    assert not e.upload("content", _png_header(4000, 3000), "big.png")
+    assert e.notice == (
+        "Cannot read the uploaded file 'big.png': it is 4000×3000 = 12 megapixels, more than the 7 megapixels an "
+        "upload may decode to (decompression-bomb guard); shrink it to at most 3055 px on the long side, or save it "
+        "as JPEG, and upload it again.")
+    assert e._uploads["content"].shape == (1, 3, 768, 1024)  # the JPEG stays chosen
+
+
+@pytest.mark.parametrize(("width", "height", "said"), [
+    (12000, 9000, "it is 12000×9000 = 108 megapixels"),  # over Pillow's limit: refused by ours, before decoding
+    (30000, 30000, "it is the size in its header = 900 megapixels"),  # over twice it: refused by Pillow's open
+])
+def test_a_decompression_bomb_is_refused_before_decoding(explorer, recwarn, width, height, said) -> None:
+    e = explorer(steps=4)
+    before = e._uploads["content"]
+    assert not e.upload("content", _png_header(width, height), "bomb.png")
+    assert e.notice.startswith(f"Cannot read the uploaded file 'bomb.png': {said}, more than the 89 megapixels")
+    assert e.notice.endswith("shrink it to at most 10922 px on the long side, or save it as JPEG, and upload it again.")
+    assert e._uploads["content"] is before
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]  # nothing printed
+
+
+def test_controls_moved_during_a_run_wait_for_the_next_run(explorer, monkeypatch) -> None:
+    seen: list[dict] = []
+    real = W.explorer.synthesize
+
+    def spy(content, style, **kwargs):
+        seen.append(dict(kwargs, size=tuple(content.shape[-2:])))
+        return real(content, style, **kwargs)
+
+    monkeypatch.setattr(W.explorer, "synthesize", spy)
+    e = explorer(steps=1000)
+    assert e.run()
+    _wait_for(lambda: e.preview_count >= 1)
+    e.ratio_slider.value = 1e-1
+    assert e.notice == ("α/β set to 0.1: it applies at the next Run (this run keeps its settings; press Stop, then "
+                        "Run, to use it now).")
+    e.size_slider.value = 32
+    assert e.notice.startswith("size set to 32: it applies at the next Run")
+    e.steps_slider.value = 3
+    e.init_buttons.value = "content"
+    assert e.notice.startswith("init set to content: it applies")
+    e.style_boxes["conv1_1"].value = False
+    assert e.notice.startswith("style layer conv1_1 set to unticked: it applies at the next Run")
+    assert e.upload("style", _png(), "new.png")
+    assert e.notice == "Uploaded 'new.png' (20×12) as the artwork: it applies at the next Run."
+    preview_count = e.preview_count
+    _wait_for(lambda: e.preview_count >= preview_count + 2)  # the run goes on
+    assert e.running and e.progress.max == 1000
+    e.stop()
+    assert e.wait(60)
+    assert e.result.steps > 3 and e.result.image.shape == (1, 3, 16, 16)  # the old steps and size
+    assert len(seen) == 1 and seen[0]["beta"] == pytest.approx(1e3) and seen[0]["init"] == "noise"
+    assert e.run() and e.wait(60)  # the next Run takes every change
+    assert e.message.startswith("Done") and e.result.steps == 3 and e.result.image.shape == (1, 3, 32, 32)
+    assert seen[1]["beta"] == pytest.approx(10) and seen[1]["init"] == "content"
+    assert seen[1]["style_layers"] == ["conv2_1"] and seen[1]["size"] == (32, 32)
+    e.size_slider.value = 16  # when idle, nothing to say
+    assert e.message.startswith("Done")
+
+
+def test_an_exception_in_a_handler_becomes_a_notice(explorer, monkeypatch) -> None:
+    e = explorer(steps=1000)
+    monkeypatch.setattr(W.explorer, "change_notice", lambda *a: 1 / 0)
+    assert e.run()
+    e.size_slider.value = 48  # the observer raises: no exception reaches the caller
+    assert e.notice == "size failed: ZeroDivisionError: division by zero"
+    e.save = lambda path=None: {}["no such key"]  # a button whose handler raises
+    e.save_button.click()
+    assert e.notice == "Save failed: KeyError: 'no such key'"
+    e.stop()
+    assert e.wait(60) and "Stopped" in e.message
 
 
 def test_unknown_layer_gives_message(explorer) -> None:
@@ -279,9 +505,9 @@ def test_loss_plot_png_handles_empty_and_zero_losses() -> None:
 
 
 def test_a_second_artwork_blends_with_the_slider(explorer, monkeypatch) -> None:
-    mirror = Path(__file__).resolve().parents[2] / "shared" / "images"
-    if not (mirror / "the_scream.jpg").exists():
-        pytest.skip("needs the image mirror for the catalogue artwork")
+    mirror = Path(os.environ.get("NST_EDU_MIRROR", "")).expanduser()
+    if not os.environ.get("NST_EDU_MIRROR") or not (mirror / "the_scream.jpg").exists():
+        pytest.skip("needs the image mirror for the catalogue artwork: set NST_EDU_MIRROR (e.g. ../shared/images)")
     seen = {}
     real = W.explorer.synthesize
 
@@ -295,7 +521,6 @@ def test_a_second_artwork_blends_with_the_slider(explorer, monkeypatch) -> None:
     e.second_style_picker.value = "the_scream"
     assert not e.blend_slider.disabled
     e.blend_slider.value = 0.3
-    monkeypatch.setenv("NST_EDU_MIRROR", str(mirror))
     assert e.run() and e.wait(120)
     assert isinstance(seen["style"], list) and len(seen["style"]) == 2
     assert seen["blend"] == pytest.approx([0.7, 0.3]) and e.result is not None, e.message

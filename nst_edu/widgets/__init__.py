@@ -7,8 +7,10 @@
 * :class:`FeatureMapBrowser`, :class:`GramViewer`: look at F^l and G^l of an image.
 * :class:`RatioExplorer` and :func:`ratio_grid`: a slider over α/β results computed once.
 
-Every object displays as its ``.widget``. Mistakes (a bad upload, no layer ticked) show up as a
-message in the widget, never as a traceback.
+Every object displays as its ``.widget``. Mistakes (a file that is not an image, no layer ticked, Run
+while running, a control moved during a run) show up as one line in the widget, never as a traceback;
+``inputs.py`` holds what makes a user's input safe (uploads decoded, huge photos shrunk, decompression
+bombs refused; exceptions in handlers turned into a line).
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
-from PIL import Image as PILImage
 from torch import Tensor
 
 from nst_edu import catalog, config
@@ -17,6 +16,7 @@ from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
 from nst_edu.synthesis import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, Weights, paper_name
+from nst_edu.widgets.inputs import change_notice, decode_upload, guarded, one_line
 from nst_edu.widgets.viewers import Displayable, png_bytes
 
 UPLOADED = "(uploaded)"
@@ -40,11 +40,6 @@ def loss_plot_png(history: History, width: float = 4.0, height: float = 2.6) -> 
     return buf.getvalue()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text and isinstance(exc, NstEduError) else f"{type(exc).__name__}: {' '.join(text)}"
-
-
 class StyleTransferExplorer(Displayable):
     """A control panel for eq. (7): choose images and settings, press Run, watch, Stop, Save.
 
@@ -58,7 +53,12 @@ class StyleTransferExplorer(Displayable):
 
     Programmatic hooks (what the buttons do): :meth:`run`, :meth:`stop`, :meth:`wait`, :meth:`save`,
     :meth:`set_image`, :meth:`upload`, :meth:`select_layers`; state: :attr:`running`,
-    :attr:`result`, :attr:`history`, :attr:`preview_count`, :attr:`message`.
+    :attr:`result`, :attr:`history`, :attr:`preview_count`, :attr:`message`, :attr:`notice`.
+
+    Nothing a user does with it raises: a bad upload, Run while running, Stop at any moment, a control
+    moved during a run, an exception in the worker thread or in a handler, each becomes one line in the
+    widget (the run's :attr:`status` line, or the :attr:`notice` line for what the user just did), and
+    the next Run works.
     """
 
     def __init__(
@@ -101,8 +101,8 @@ class StyleTransferExplorer(Displayable):
         self.blend_slider = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="blend",
                                                 readout_format=".2f", disabled=True,
                                                 tooltip="weight of the 2nd artwork (0: only the first)")
-        self.second_style_picker.observe(
-            lambda change: setattr(self.blend_slider, "disabled", change["new"] == NO_SECOND), "value")
+        self.second_style_picker.observe(self._guarded("2nd artwork", lambda change: setattr(
+            self.blend_slider, "disabled", change["new"] == NO_SECOND)), "value")
         self.ratio_slider = widgets.FloatLogSlider(value=ratio, base=10, min=-6, max=0, step=0.5,
                                                    description="α/β", readout_format=".0e")
         self.content_boxes = {
@@ -121,15 +121,31 @@ class StyleTransferExplorer(Displayable):
         self.loss_plot = widgets.Image(format="png", width=288)
         self.progress = widgets.IntProgress(0, min=0, max=steps, description="progress")
         self.status = widgets.Label("Choose images and settings, then press Run.")
+        self._last = self.status.value
+        # Two lines, because a run rewrites its status every few steps: a refusal or a warning about what
+        # the user just did (a bad upload, Run while running) would be gone before it could be read.
+        self.notice_line = widgets.Label("", style={"text_color": "#b45309"})
         for w, cls in ((self.run_button, "nst-run"), (self.stop_button, "nst-stop"), (self.preview, "nst-preview"),
-                       (self.status, "nst-status"), (self.save_button, "nst-save")):
+                       (self.status, "nst-status"), (self.save_button, "nst-save"), (self.notice_line, "nst-notice"),
+                       (self.content_upload, "nst-content-upload"), (self.style_upload, "nst-style-upload"),
+                       (self.size_slider, "nst-size"), (self.steps_slider, "nst-steps"),
+                       (self.ratio_slider, "nst-ratio")):
             w.add_class(cls)
 
         for role, up in (("content", self.content_upload), ("style", self.style_upload)):
-            up.observe(lambda change, role=role: self._on_upload(role, change["new"]), "value")
-        self.run_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self.stop())
-        self.save_button.on_click(lambda _: self.save())
+            up.observe(self._guarded("Upload", lambda change, role=role: self._on_upload(role, change["new"])),
+                       "value")
+        self.run_button.on_click(self._guarded("Run", lambda _: self.run()))
+        self.stop_button.on_click(self._guarded("Stop", lambda _: self.stop()))
+        self.save_button.on_click(self._guarded("Save", lambda _: self.save()))
+        watched = {"α/β": self.ratio_slider, "size": self.size_slider, "steps": self.steps_slider,
+                   "init": self.init_buttons, "pooling": self.pooling_buttons, "photograph": self.content_picker,
+                   "artwork": self.style_picker, "2nd artwork": self.second_style_picker, "blend": self.blend_slider,
+                   **{f"content layer {n}": b for n, b in self.content_boxes.items()},
+                   **{f"style layer {n}": b for n, b in self.style_boxes.items()}}
+        for what, control in watched.items():
+            control.observe(self._guarded(what, lambda change, what=what: self._changed(what, change["new"])),
+                            "value")
         for role, value in (("content", content), ("style", style)):
             self.set_image(role, value)
 
@@ -151,7 +167,8 @@ class StyleTransferExplorer(Displayable):
                 widgets.HBox([self.run_button, self.stop_button, self.save_button, self.save_path]),
             ]
         )
-        self.widget = widgets.VBox([controls, self.progress, widgets.HBox([self.preview, self.loss_plot]), self.status])
+        self.widget = widgets.VBox([controls, self.progress, widgets.HBox([self.preview, self.loss_plot]), self.status,
+                                    self.notice_line])
         self.widget.add_class("nst-explorer")
 
     # ------------------------------------------------------------------ state
@@ -172,8 +189,14 @@ class StyleTransferExplorer(Displayable):
 
     @property
     def message(self) -> str:
-        """The status line shown under the preview."""
-        return self.status.value
+        """The latest line the widget said: the run's status or a notice, whichever came last."""
+        return self._last
+
+    @property
+    def notice(self) -> str:
+        """The notice line: what became of the user's last action (a refused Run, a bad upload, a control
+        moved during a run); it stays until the next Run starts, while :attr:`status` follows the run."""
+        return self.notice_line.value
 
     @property
     def image(self) -> Tensor | None:
@@ -181,7 +204,21 @@ class StyleTransferExplorer(Displayable):
         return self._image
 
     def _say(self, text: str) -> None:
-        self.status.value = text
+        """Set the run's status line (progress, then how the run ended)."""
+        self.status.value = self._last = text
+
+    def _notice(self, text: str) -> None:
+        """Set the notice line (what became of the user's last action)."""
+        self.notice_line.value = self._last = text
+
+    def _guarded(self, what: str, handler: Any) -> Any:
+        """``handler`` with its exceptions said in the notice line (:func:`~nst_edu.widgets.inputs.guarded`)."""
+        return guarded(what, handler, self._notice)
+
+    def _changed(self, what: str, value: Any) -> None:
+        # A run copies every setting when it starts (run()), so moving a control cannot disturb it.
+        if self._running:
+            self._notice(change_notice(what, value))
 
     # ------------------------------------------------------------------ inputs
     def set_image(self, role: str, source: Any) -> bool:
@@ -196,23 +233,28 @@ class StyleTransferExplorer(Displayable):
         try:
             self._uploads[role] = load_image(source)
         except Exception as exc:  # shown, not raised: the widget must stay usable
-            self._say(f"Cannot use that {role} image: {_one_line(exc)}")
+            self._notice(f"Cannot use that {role} image: {one_line(exc)}")
             return False
         picker.value = UPLOADED
         return True
 
     def upload(self, role: str, data: bytes, name: str = "upload") -> bool:
-        """What the FileUpload buttons do: decode image bytes; a bad file gives a message."""
+        """What the FileUpload buttons do: decode the file's bytes (:func:`~nst_edu.widgets.inputs.decode_upload`:
+        a huge photo is shrunk, a file that is no image is refused). A refused file leaves the image chosen
+        before in place and says why in the notice line; an upload during a run waits for the next Run."""
         try:
-            with PILImage.open(io.BytesIO(data)) as pil:
-                pil.load()
-                self._uploads[role] = load_image(pil.copy())
+            image, (w, h) = decode_upload(bytes(data))
         except Exception as exc:
-            self._say(f"Cannot read the uploaded file {name!r} ({_one_line(exc)}): upload a PNG or JPEG image.")
+            why = one_line(exc) if isinstance(exc, NstEduError) else f"{one_line(exc)}; upload a PNG or JPEG image"
+            self._notice(f"Cannot read the uploaded file {name!r}: {why}.")
             return False
+        self._uploads[role] = image  # a run going on holds its own reference to the image it started with
         (self.content_picker if role == "content" else self.style_picker).value = UPLOADED
-        h, w = self._uploads[role].shape[-2:]
-        self._say(f"Uploaded {name!r} ({w}×{h}) as the {'photograph' if role == 'content' else 'artwork'}.")
+        kh, kw = image.shape[-2:]
+        shrunk = "" if (kw, kh) == (w, h) else f", shrunk to {kw}×{kh}"
+        later = ": it applies at the next Run" if self._running else ""
+        self._notice(f"Uploaded {name!r} ({w}×{h}{shrunk}) as the {'photograph' if role == 'content' else 'artwork'}"
+                     f"{later}.")
         return True
 
     def _on_upload(self, role: str, value: Any) -> None:
@@ -230,7 +272,7 @@ class StyleTransferExplorer(Displayable):
             if bad:
                 raise NstEduError(f"only convolutional layers can be ticked, not {bad}: use conv1_1 … conv5_4")
         except Exception as exc:
-            self._say(f"Cannot select layers: {_one_line(exc)}")
+            self._notice(f"Cannot select layers: {one_line(exc)}")
             return False
         for names, boxes in zip(chosen, (self.content_boxes, self.style_boxes)):
             if names is not None:
@@ -250,8 +292,8 @@ class StyleTransferExplorer(Displayable):
     def run(self) -> bool:
         """Start a synthesis in a background thread (the Run button). Returns False when refused."""
         with self._lock:
-            if self._running:
-                self._say("Already running: press Stop first, or wait for the run to finish.")
+            if self._running:  # one thread at a time: a second would race the first for the preview
+                self._notice("Already running: press Stop first, or wait for the run to finish.")
                 return False
             try:
                 c_layers = [n for n, b in self.content_boxes.items() if b.value]
@@ -272,13 +314,14 @@ class StyleTransferExplorer(Displayable):
                     second=None if self.second_style_picker.value == NO_SECOND else self.second_style_picker.value,
                 )
             except Exception as exc:
-                self._say(f"Cannot run: {_one_line(exc)}")
+                self._notice(f"Cannot run: {one_line(exc)}")
                 return False
             self._stop_event = threading.Event()
             self._running = True
             self._live = History()
             self.progress.max, self.progress.value = job["steps"], 0
             self.run_button.disabled, self.stop_button.disabled = True, False
+            self.notice_line.value = ""  # notices were about the settings this run now takes
             self._say("Starting: loading the images and the network …")
             self._thread = threading.Thread(target=self._work, args=(job,), name="nst-explorer", daemon=True)
             self._thread.start()
@@ -286,11 +329,12 @@ class StyleTransferExplorer(Displayable):
 
     def stop(self) -> bool:
         """End the run after the current step, keeping the best image (the Stop button)."""
-        if not self._running:
-            self._say("Nothing to stop: press Run first.")
-            return False
-        self._stop_event.set()
-        self._say("Stopping after the current step …")
+        with self._lock:  # with the end of _work: a Stop as the run ends cannot leave "Stopping …" on show
+            if not self._running:
+                self._notice("Nothing to stop: press Run first.")
+                return False
+            self._stop_event.set()
+            self._say("Stopping after the current step …")
         return True
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -304,14 +348,14 @@ class StyleTransferExplorer(Displayable):
         """Write the image on show (atomically) to ``path`` or the "save to" box: PNG, JPEG, WebP or
         TIFF by the extension (:func:`nst_edu.images.save_image`)."""
         if self._image is None:
-            self._say("Nothing to save yet: press Run first.")
+            self._notice("Nothing to save yet: press Run first.")
             return None
         try:
             written = save_image(self._image, path or self.save_path.value)
         except Exception as exc:
-            self._say(f"Cannot save: {_one_line(exc)}")
+            self._notice(f"Cannot save: {one_line(exc)}")
             return None
-        self._say(f"Saved {written}.")
+        self._notice(f"Saved {written}.")
         return written
 
     # ------------------------------------------------------------------ the worker thread
@@ -329,49 +373,64 @@ class StyleTransferExplorer(Displayable):
         self._say(f"step {info.step}/{info.steps}: L_content {info.content:.3g}, L_style {info.style:.3g}")
 
     def _work(self, job: dict) -> None:
+        """The thread's body. It catches everything: an exception leaving a thread is printed by
+        ``threading.excepthook`` as a traceback into whichever cell ran last; here it becomes the status."""
         try:
-            content = load_image(job["content"], job["size"])
-            style = match_pixel_count(load_image(job["style"]), content)  # equal M_l, eq. (4)
-            blend = None
-            if job["second"] is not None:  # two artworks: Gram matrices mixed (1 − blend) : blend
-                style = [style, match_pixel_count(load_image(job["second"]), content)]
-                blend = [1.0 - job["blend"], job["blend"]]
-            every = self.callback_every or max(1, min(10, job["steps"] // 10))
-            result = synthesize(
-                content,
-                style,
-                style_blend=blend,
-                content_layers=job["c_layers"],
-                style_layers=job["s_layers"],
-                alpha=1.0,
-                beta=1.0 / job["ratio"],
-                init=job["init"],
-                steps=job["steps"],
-                seed=self.seed,
-                weights=self.weights,
-                pooling=job["pooling"],
-                device=self.device,
-                callback=self._on_step,
-                callback_every=every,
-                stop_event=self._stop_event,
-                progress=False,
-                warn_slow=False,
-            )
-            self._result = result
-            finished = result.stop_reason == "finished"
-            self._show(result.image if finished else result.best_image)
-            self.loss_plot.value = loss_plot_png(result.history)
-            if finished:
-                self._say(
-                    f"Done: {result.steps} steps in {result.wall_time:.1f} s, "
-                    f"final loss {result.history.total[-1]:.3g}."
-                )
-            else:
-                why = "Stopped" if result.interrupted else f"Ended early ({result.stop_reason})"
-                self._say(f"{why} after {result.steps} steps; showing the best image "
-                          f"(step {result.best_step}, loss {result.best_loss:.3g}).")
+            ending = self._finish(self._synthesize(job))
         except Exception as exc:
-            self._say(f"Error: {_one_line(exc)}")
-        finally:
-            self._running = False
-            self.run_button.disabled, self.stop_button.disabled = False, True
+            ending = f"Error: {one_line(exc)}"
+        with self._lock:
+            try:
+                self._say(ending)
+            finally:  # whatever happens, the widget can run again
+                self._running = False
+                self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _synthesize(self, job: dict) -> SynthesisResult | None:
+        """Load the images and run :func:`synthesize`; None when Stop came before it started."""
+        content = load_image(job["content"], job["size"])
+        style = match_pixel_count(load_image(job["style"]), content)  # equal M_l, eq. (4)
+        blend = None
+        if job["second"] is not None:  # two artworks: Gram matrices mixed (1 − blend) : blend
+            style = [style, match_pixel_count(load_image(job["second"]), content)]
+            blend = [1.0 - job["blend"], job["blend"]]
+        if self._stop_event.is_set():  # Stop while loading: skip building the network and the targets
+            return None
+        every = self.callback_every or max(1, min(10, job["steps"] // 10))
+        return synthesize(
+            content,
+            style,
+            style_blend=blend,
+            content_layers=job["c_layers"],
+            style_layers=job["s_layers"],
+            alpha=1.0,
+            beta=1.0 / job["ratio"],
+            init=job["init"],
+            steps=job["steps"],
+            seed=self.seed,
+            weights=self.weights,
+            pooling=job["pooling"],
+            device=self.device,
+            callback=self._on_step,
+            callback_every=every,
+            stop_event=self._stop_event,
+            progress=False,
+            warn_slow=False,
+        )
+
+    def _finish(self, result: SynthesisResult | None) -> str:
+        """Show the run's image and return its last status line. A run stopped before its first step has
+        no image worth showing (only its start image): the image, result and history on show stay those
+        of the run before."""
+        if result is None or result.steps == 0:
+            why = "Stopped" if result is None or result.interrupted else f"Ended early ({result.stop_reason})"
+            return f"{why} before the first step; the image on show is unchanged. Press Run to start again."
+        self._result = result
+        finished = result.stop_reason == "finished"
+        self._show(result.image if finished else result.best_image)
+        self.loss_plot.value = loss_plot_png(result.history)
+        if finished:
+            return f"Done: {result.steps} steps in {result.wall_time:.1f} s, final loss {result.history.total[-1]:.3g}."
+        why = "Stopped" if result.interrupted else f"Ended early ({result.stop_reason})"
+        return (f"{why} after {result.steps} step{'' if result.steps == 1 else 's'}; showing the best image "
+                f"(step {result.best_step}, loss {result.best_loss:.3g}).")

@@ -109,18 +109,17 @@ def execute(nb: nbformat.NotebookNode, quick: bool, cache: Path) -> None:
 
 def check(nb: nbformat.NotebookNode, name: str) -> int:
     """The number of pictures; raises BookError when a page would show something wrong."""
-    from nst_edu.display import count_pictures, declared_figures, output_problems
+    from nst_edu.display import count_pictures, figure_count_problems, output_problems
 
-    problems, pictures = [], 0
-    for k, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+    problems, shown = [], []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for k, cell in enumerate(code):
         problems += [f"code cell {k}: {p}" for p in output_problems(cell.source, cell.outputs)]
-        pictures += count_pictures(cell.outputs)
-    declared = declared_figures(nb.metadata)
-    if declared is not None and pictures != declared:
-        problems.append(f"{pictures} pictures shown, {declared} declared in its metadata")
+        shown.append(count_pictures(cell.outputs))
+    problems += figure_count_problems(nb.metadata, [(c.source, c.metadata, n) for c, n in zip(code, shown)])
     if problems:
         raise BookError(f"{name}: " + "; ".join(problems))
-    return pictures
+    return sum(shown)
 
 
 # ---------------------------------------------------------------------------------------- pages

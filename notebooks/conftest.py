@@ -4,15 +4,16 @@ nbval (``pytest --nbval-lax notebooks/``) executes every cell in a fresh kernel 
 exception. This hook then looks at the outputs nbval collected for the cell (``item.test_outputs``)
 and fails the cell when it shows a figure's text repr (``<Figure size …>``) instead of the picture,
 a tensor dump where a picture is meant, a traceback, or draws without producing an ``image/png``.
-After a notebook's last cell it holds the notebook to the number of pictures its metadata declares
-(``{"nst_edu": {"figures": N}}``). No notebook is executed a second time.
+After a notebook's last cell it holds every code cell to the number of pictures its own metadata
+promises (``{"nst_edu": {"figures": k}}``) and the notebook's total to their sum
+(:func:`nst_edu.display.figure_count_problems`). No notebook is executed a second time.
 """
 from __future__ import annotations
 
 import pytest
 from nbval.plugin import IPyNbCell, NbCellError
 
-from nst_edu.display import count_pictures, declared_figures, output_problems
+from nst_edu.display import count_pictures, figure_count_problems, output_problems
 
 _seen: dict[str, dict[int, int]] = {}  # notebook node id -> {cell number: pictures shown}
 
@@ -30,14 +31,10 @@ def pytest_runtest_call(item: pytest.Item):
     seen = _seen.setdefault(notebook.nodeid, {})
     seen[item.cell_num] = count_pictures(outputs)
     n_code = sum(1 for cell in notebook.nb.cells if cell.cell_type == "code")
-    if len(seen) == n_code:  # the whole notebook ran: hold it to its declared number of pictures
-        declared = declared_figures(notebook.nb.metadata)
-        shown = sum(seen.values())
-        if declared is None:
-            raise NbCellError(item.cell_num, f"{notebook.name} does not declare how many pictures it shows: "
-                              f'add {{"nst_edu": {{"figures": {shown}}}}} to its metadata', source)
-        if shown != declared:
-            per_cell = ", ".join(f"cell {k}: {v}" for k, v in sorted(seen.items()) if v)
-            raise NbCellError(item.cell_num, f"{notebook.name} showed {shown} pictures but declares {declared} "
-                              f"({per_cell or 'none shown'})", source)
+    if len(seen) == n_code:  # the whole notebook ran: hold each cell and the total to their promises
+        code = [cell for cell in notebook.nb.cells if cell.cell_type == "code"]
+        problems = figure_count_problems(notebook.nb.metadata,
+                                         [(c.source, c.metadata, seen[k]) for k, c in enumerate(code)])
+        if problems:
+            raise NbCellError(item.cell_num, f"{notebook.name}: " + "; ".join(problems), source)
     return result

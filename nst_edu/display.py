@@ -11,7 +11,13 @@ VS Code, Colab and ``nbconvert --execute`` alike.
 
 The second half is used by the notebook display test (``notebooks/conftest.py``) and the book
 builder (``book/build.py``): :func:`output_problems` says what is wrong with one cell's outputs,
-:func:`declared_figures` reads how many pictures a notebook promises to show.
+:func:`declared_figures` reads how many pictures a notebook promises to show, and
+:func:`figure_count_problems` holds every code cell to its own promise.
+
+Why a promise per cell: a notebook-wide count alone can be lowered along with a cell that stopped
+drawing, and nothing would notice. Each code cell that shows pictures says how many in its cell
+metadata (``{"nst_edu": {"figures": 2}}``, next to the code that draws them), a cell that calls a
+drawing function must promise at least one, and the notebook's total must be the sum of its cells'.
 """
 from __future__ import annotations
 
@@ -105,3 +111,35 @@ def declared_figures(metadata: Mapping[str, Any]) -> int | None:
     """How many pictures a notebook's metadata says it shows, or None when it says nothing."""
     value = metadata.get(METADATA_KEY, {}).get("figures")
     return int(value) if value is not None else None
+
+
+def declared_cell_figures(metadata: Mapping[str, Any]) -> int:
+    """How many pictures one code cell's metadata says it shows (0 when it says nothing)."""
+    return int(metadata.get(METADATA_KEY, {}).get("figures", 0))
+
+
+def figure_count_problems(notebook_metadata: Mapping[str, Any],
+                          cells: Iterable[tuple[str, Mapping[str, Any], int | None]]) -> list[str]:
+    """What is wrong with a notebook's pictures, cell by cell; empty when each shows what it promises.
+
+    Args:
+        notebook_metadata: the notebook's metadata (its total, ``{"nst_edu": {"figures": N}}``).
+        cells: per code cell, in order: its source, its metadata and the pictures it showed when run
+            (``None``: not run, only the promises are checked).
+    """
+    problems, promised = [], 0
+    for k, (source, metadata, shown) in enumerate(cells):
+        declared = declared_cell_figures(metadata)
+        promised += declared
+        if cell_draws(source) and declared < 1:
+            problems.append(f"code cell {k} draws but promises no picture: add "
+                            f'{{"{METADATA_KEY}": {{"figures": {max(shown or 0, 1)}}}}} to its metadata')
+        elif shown is not None and shown != declared:
+            problems.append(f"code cell {k} showed {shown} pictures but its metadata promises {declared}")
+    total = declared_figures(notebook_metadata)
+    if total is None:
+        problems.append(f'it does not declare how many pictures it shows: add {{"{METADATA_KEY}": '
+                        f'{{"figures": {promised}}}}} to its metadata')
+    elif total != promised:
+        problems.append(f"it declares {total} pictures but its cells promise {promised}")
+    return problems

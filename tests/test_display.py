@@ -113,3 +113,33 @@ def test_every_notebook_declares_its_pictures(path: Path) -> None:
     declared = display.declared_figures(meta)
     assert declared is not None and declared >= 0, f"{path.name}: add {{'nst_edu': {{'figures': N}}}} to its metadata"
     assert meta["nst_edu"].get("paper"), f"{path.name}: say which part of the paper it covers (metadata nst_edu.paper)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_drawing_cell_promises_its_pictures(path: Path) -> None:
+    """Before anything runs: each drawing cell promises pictures and the cells add up to the total."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [("".join(c["source"]), c["metadata"], None) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert display.figure_count_problems(nb["metadata"], cells) == [], path.name
+
+
+def _cell(source: str, promised: int = 0, shown: int | None = None) -> tuple[str, dict, int | None]:
+    return source, ({"nst_edu": {"figures": promised}} if promised else {}), shown
+
+
+def test_figure_counts_are_held_per_cell() -> None:
+    ok = [_cell("import nst_edu", 0, 0), _cell("draw_content_reconstructions(results)", 2, 2), _cell("x = 1", 0, 0)]
+    assert display.figure_count_problems({"nst_edu": {"figures": 2}}, ok) == []
+    # a drawing cell that now shows one picture less, with the notebook's total lowered to match
+    fewer = [ok[0], _cell(ok[1][0], 2, 1), ok[2]]
+    assert display.figure_count_problems({"nst_edu": {"figures": 1}}, fewer) == [
+        "code cell 1 showed 1 pictures but its metadata promises 2", "it declares 1 pictures but its cells promise 2"]
+    # ... and with that cell's own promise removed too: it still calls a drawing function
+    unpromised = [ok[0], _cell(ok[1][0], 0, 0), ok[2]]
+    problems = display.figure_count_problems({"nst_edu": {"figures": 0}}, unpromised)
+    assert len(problems) == 1 and problems[0].startswith("code cell 1 draws but promises no picture")
+    # a cell that shows a picture without promising one (e.g. plt.imshow, not one of our functions)
+    extra = [ok[0], ok[1], _cell("plt.imshow(x)", 0, 1)]
+    assert display.figure_count_problems({"nst_edu": {"figures": 2}}, extra) == [
+        "code cell 2 showed 1 pictures but its metadata promises 0"]
+    assert "does not declare" in display.figure_count_problems({}, ok)[0]

@@ -1,22 +1,21 @@
 """Read-only widgets: a feature-map browser, a Gram-matrix viewer and a pre-computed α/β slider.
 
-Part of :mod:`nst_edu.widgets` (import them from there); the explorer lives in its ``__init__``.
-Every viewer computes what it shows up front or caches it, so moving a slider is instant.
+Part of :mod:`nst_edu.widgets` (import them from there). Every viewer computes what it shows up front or
+caches it, so moving a slider is instant. What they show is encoded by ``pictures.py``; :class:`Displayable`
+(an object shown as its ``.widget``) is shared with the explorer (``panel.py``, ``explorer.py``).
 """
 from __future__ import annotations
 
-import io
 from typing import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib import colormaps
 from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image, match_pixel_count, to_pil
+from nst_edu.images import load_image, match_pixel_count
 from nst_edu.synthesis import SynthesisResult, synthesize
 from nst_edu.vgg import (
     CONTENT_LAYERS,
@@ -27,29 +26,10 @@ from nst_edu.vgg import (
     Weights,
     vgg19,
 )
+from nst_edu.widgets.pictures import heatmap_png, png_bytes
 
 #: α/β values of the pre-computed grid (Fig. 3 of the paper spans 1e-5 … 1e-2).
 DEFAULT_RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2)
-
-
-def png_bytes(image: Tensor, min_side: int = 0) -> bytes:
-    """Encode a (1, 3, H, W) image as PNG, enlarged (nearest) so its short side is ≥ ``min_side``."""
-    pil = to_pil(image)
-    scale = max(1, -(-min_side // max(1, min(pil.size))))
-    if scale > 1:
-        pil = pil.resize((pil.width * scale, pil.height * scale), resample=0)
-    buf = io.BytesIO()
-    pil.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def heatmap_png(values: np.ndarray, min_side: int = 256, cmap: str = "viridis") -> bytes:
-    """A 2-D array as a colour-mapped PNG (min → dark, max → bright), enlarged to ``min_side``."""
-    a = np.asarray(values, dtype=np.float64)
-    lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-    a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
-    rgb = colormaps[cmap](a)[..., :3]
-    return png_bytes(torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float(), min_side)
 
 
 class Displayable:

@@ -127,3 +127,25 @@ def test_transfer_writes_a_jpeg(pair, tmp_path, capsys):
     assert main(argv) == 0
     with Image.open(out) as im:
         assert im.format == "JPEG" and im.size == (24, 17)
+
+
+def test_a_warning_is_one_line_without_source(pair, tmp_path, capsys, monkeypatch):
+    """What a library warns about while the command runs (Pillow's "Corrupt EXIF data", a diverging
+    loss) reaches the user as one line, not Python's file-and-code-line warning display."""
+    import warnings
+
+    from nst_edu import images
+
+    real = images.load_image
+
+    def load_and_warn(*args, **kwargs):
+        warnings.warn("Corrupt EXIF data.  Expecting to read 12 bytes\nbut only got 2.", UserWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "load_image", load_and_warn)
+    code = main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "32", "--steps", "2",
+                 "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "warning: Corrupt EXIF data. Expecting to read 12 bytes but only got 2.\n" in err, err
+    assert ".py:" not in err and "warnings.warn" not in err, err

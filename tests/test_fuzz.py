@@ -106,8 +106,11 @@ def test_the_command_line_writes_an_image_or_says_why_not(tmp_path_factory, caps
     hypothesis.event(f"exit {code}" + (f": {err.split(':')[1][:40]}" if code == 2 and ":" in err else ""))
     assert "Traceback" not in err + out
     assert code in (0, 2), (code, err)
+    said = [line for line in err.strip().splitlines() if not line.startswith("synthesis:")]  # the progress bar
+    *warned, last = said or [""]
+    assert all(line.startswith("warning: ") for line in warned), err  # each warning one line
     if code == 2:
-        assert err.strip() and "\n" not in err.strip(), err
+        assert last.startswith("error: "), err  # the refusal: one line, the last
         assert set(work.rglob("*")) == before, "a refused run left a file behind"
     else:
         written = Path(out.split("wrote ", 1)[1].split(" (", 1)[0])

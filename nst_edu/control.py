@@ -103,6 +103,10 @@ def luminance_only_transfer(
     """
     from nst_edu.synthesis import synthesize  # optimize → objective → …: import when used
 
+    for what, image in (("content", content_image), ("style", style_image)):
+        if image.dim() != 4 or image.shape[1] != 3:
+            raise NstEduError(f"luminance-only transfer needs RGB images (1, 3, H, W), but the {what} image has "
+                              f"shape {tuple(image.shape)}: load it with nst_edu.images.load_image")
     result = synthesize(luminance(content_image), match_luminance(style_image, content_image), **kwargs)
     return recombine_colour(result.image, content_image), result
 

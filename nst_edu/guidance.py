@@ -182,6 +182,7 @@ def region_style_distances(model: "VGG19Features", image: Tensor, mask: Tensor, 
                            layers: Sequence[str]) -> dict[str, float]:
     """How far the style inside one region of ``image`` is from a whole painting's, per layer:
     eq. (4) between the region's guided Gram matrix and the painting's A^l."""
+    check_masks({"region": mask}, tuple(image.shape[-2:]), "image")  # a (W, H) mask would pass a reshape
     masks = propagate(mask, layers)
     out = {}
     with torch.no_grad():

@@ -9,7 +9,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab lint fuzz test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick figures assignments benchmarks clean
+.PHONY: setup lab lint fuzz test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick slides slides-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -25,8 +25,8 @@ lab: setup
 
 # Unit tests (the browser tests open JupyterLab and the quick book), then every notebook under nbval,
 # whose cell outputs notebooks/conftest.py checks for what a reader sees.
-test: setup lint book-quick
-	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick $(PY) -m pytest -q tests
+test: setup lint book-quick slides-quick
+	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick NST_EDU_SLIDES=build/slides-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
 	$(MAKE) --no-print-directory test-notebooks-elsewhere
 
@@ -63,6 +63,15 @@ book: setup
 # The same build in quick mode: the test path (make test opens it in Chromium).
 book-quick: setup
 	$(PY) book/build.py --quick --out build/book-quick --cache build/cache-quick
+
+# The reading-session deck (notebooks/reading_session.ipynb) for any browser, offline: build/slides/index.html
+# and its PDF handout; it reuses the book's synthesis cache. Present it live instead with RISE from make lab.
+slides: setup
+	$(PY) book/slides.py --out build/slides --cache build/cache
+
+# The same deck in quick mode: the test path (make test steps through it in Chromium).
+slides-quick: setup
+	$(PY) book/slides.py --quick --out build/slides-quick --cache build/cache-quick
 
 figures: setup
 	$(PY) -m nst_edu figures --figure all

@@ -132,17 +132,22 @@ def _title(nb: nbformat.NotebookNode, name: str) -> str:
     return name
 
 
+def widgets_to_notes(nb: nbformat.NotebookNode, note: str = WIDGET_NOTE) -> None:
+    """A widget needs a kernel: a static page shows ``note`` instead of printing its repr."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if WIDGET in out.get("data", {}):
+                out["data"] = {"text/html": note}
+
+
 def export(nb: nbformat.NotebookNode, nav: dict) -> str:
     """One page: nbconvert's JupyterLab HTML with our template (offline MathJax, navigation)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="nst_book", extra_template_basedirs=[str(TEMPLATES)],
                             mathjax_url=f"_static/mathjax/MathJax.js?config={MATHJAX_CONFIG}")
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:  # a widget needs a kernel: say so instead of printing its repr
-        for out in cell.get("outputs", []):
-            if WIDGET in out.get("data", {}):
-                out["data"] = {"text/html": WIDGET_NOTE}
+    widgets_to_notes(nb)
     body, _ = exporter.from_notebook_node(nb, resources={"nst_book": nav})
     # Links between notebooks point at their pages.
     return re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
@@ -196,6 +201,24 @@ Exercises. To run the code yourself, open the same notebooks in JupyterLab (<cod
 
 
 # ---------------------------------------------------------------------------------------- the build
+def run_or_reuse(nb: nbformat.NotebookNode, name: str, quick: bool, cache: Path) -> tuple[int, bool]:
+    """Put outputs into ``nb``: the stored ones when its code is unchanged, else execute it; then
+    check them. Returns (pictures, reused); raises BookError."""
+    stored = cache / "notebooks" / f"{name}-{notebook_key(nb, quick)}.ipynb"
+    reused = stored.exists()
+    if reused:
+        _reuse_outputs(nb, nbformat.read(stored, as_version=4))
+    else:
+        try:
+            execute(nb, quick, cache)
+        except Exception as err:  # nbclient's CellExecutionError carries the cell and traceback
+            raise BookError(f"{name}: a cell failed while executing:\n{err}") from err
+    pictures = check(nb, name)
+    if not reused:
+        nbformat.write(nb, stored)  # only checked outputs are reused
+    return pictures, reused
+
+
 def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS) -> list[Chapter]:
     """Execute (or reuse), check and export each notebook into ``out``; returns the chapters."""
     mathjax = _mathjax_source()
@@ -211,18 +234,7 @@ def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS
     chapters = []
     for i, (name, nb) in enumerate(notebooks.items(), 1):
         start = time.perf_counter()
-        stored = cache / "notebooks" / f"{name}-{notebook_key(nb, quick)}.ipynb"
-        reused = stored.exists()
-        if reused:
-            _reuse_outputs(nb, nbformat.read(stored, as_version=4))
-        else:
-            try:
-                execute(nb, quick, cache)
-            except Exception as err:  # nbclient's CellExecutionError carries the cell and traceback
-                raise BookError(f"{name}: a cell failed while executing:\n{err}") from err
-        pictures = check(nb, name)
-        if not reused:
-            nbformat.write(nb, stored)  # only checked outputs are reused
+        pictures, reused = run_or_reuse(nb, name, quick, cache)
         meta = nb.metadata.get("nst_edu", {})
         chapters.append(Chapter(name, _title(nb, name), meta.get("paper", ""), tuple(meta.get("paper_figures", ())),
                                 pictures, time.perf_counter() - start, reused))
@@ -236,14 +248,18 @@ def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS
     for i, (c, nb) in enumerate(zip(chapters, notebooks.values())):
         (tmp / c.href).write_text(export(nb, {"prev": link(i - 1), "next": link(i + 1)}), encoding="utf-8")
     write_index(chapters, tmp, quick)
+    swap_in(tmp, out)
+    return chapters
 
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace the folder ``out`` by the finished ``tmp`` (a failed build never gets here)."""
     old = out.with_name(f".{out.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         out.rename(old)
     tmp.rename(out)
     shutil.rmtree(old, ignore_errors=True)
-    return chapters
 
 
 def main(argv: list[str] | None = None) -> int:

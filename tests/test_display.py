@@ -8,7 +8,8 @@ import pytest
 
 from nst_edu import display
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").rglob("[0-9]*.ipynb"))
+NOTEBOOKS = sorted(p for p in (Path(__file__).resolve().parents[1] / "notebooks").rglob("*.ipynb")
+            if ".ipynb_checkpoints" not in p.parts)
 
 
 @pytest.fixture

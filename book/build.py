@@ -219,8 +219,10 @@ def run_or_reuse(nb: nbformat.NotebookNode, name: str, quick: bool, cache: Path)
     return pictures, reused
 
 
-def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS) -> list[Chapter]:
-    """Execute (or reuse), check and export each notebook into ``out``; returns the chapters."""
+def start_site(out: Path, cache: Path) -> tuple[Path, Path, Path]:
+    """Resolve ``out`` and ``cache``, make the cache's notebook folder, and open an empty temporary
+    site beside ``out`` with the offline MathJax in ``_static/``; returns (out, cache, temporary site).
+    Raises BookError before any work when MathJax is missing. :func:`swap_in` puts it in place."""
     mathjax = _mathjax_source()
     out, cache = out.resolve(), cache.resolve()
     (cache / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -228,6 +230,12 @@ def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "_static").mkdir(parents=True)
     shutil.copytree(mathjax, tmp / "_static" / "mathjax")
+    return out, cache, tmp
+
+
+def build(out: Path, cache: Path, quick: bool, names: tuple[str, ...] = CHAPTERS) -> list[Chapter]:
+    """Execute (or reuse), check and export each notebook into ``out``; returns the chapters."""
+    out, cache, tmp = start_site(out, cache)
     shutil.copy(STATIC / "book.css", tmp / "_static" / "book.css")
 
     notebooks = {name: nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4) for name in names}

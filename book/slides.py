@@ -171,13 +171,7 @@ def print_pdf(deck: Path, pdf: Path) -> int:
 def build(out: Path, cache: Path, quick: bool, pdf: bool = True) -> Deck:
     """Execute (or reuse) and check the notebook, write the deck and its PDF into ``out``."""
     start = time.perf_counter()
-    mathjax = book._mathjax_source()
-    out, cache = out.resolve(), cache.resolve()
-    (cache / "notebooks").mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "_static").mkdir(parents=True)
-    shutil.copytree(mathjax, tmp / "_static" / "mathjax")
+    out, cache, tmp = book.start_site(out, cache)
     shutil.copytree(REVEAL, tmp / "_static" / "reveal.js")
     shutil.copy(book.STATIC / "slides.css", tmp / "_static" / "slides.css")
 

@@ -5,9 +5,10 @@ M_l = height × width gives responses F^l ∈ R^{N_l × M_l}. P^l are the respon
 (content target), A^l the Gram matrix of the artwork (style target), G^l the Gram matrix of the
 image being generated.
 
-Every function accepts responses either as matrices (..., N, M) or as feature maps
-(..., N, H, W) straight from :class:`nst_edu.vgg.VGG19Features`: ``as_matrix`` flattens the
-spatial dimensions. Leading batch dimensions are allowed; losses sum over them.
+Every function accepts responses as a matrix F (N, M), as feature maps (N, H, W), or as a batch of
+feature maps (B, N, H, W) straight from :class:`nst_edu.vgg.VGG19Features`: ``as_matrix`` flattens the
+spatial dimensions, and a 3-D tensor is always read as (N, H, W), never as a batch of matrices.
+Losses sum over a batch. The equations are printed as the paper prints them (:mod:`nst_edu.paper`).
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def content_loss_grad(F: Tensor, P: Tensor) -> Tensor:
               \begin{cases} (F^l - P^l)_{ij} & F^l_{ij} > 0 \\ 0 & F^l_{ij} < 0 \end{cases}
 
     The mask is the derivative of the ReLU that produced F: this is the gradient that flows to the
-    layer's pre-activation, which is what the paper back-propagates from.
+    layer's pre-activation, which is what the paper back-propagates from. F comes out of a ReLU and
+    is never negative, so the paper's case F < 0 never occurs: the mask is F > 0 against F = 0.
 
     Args:
         F: responses (N, M) or (..., N, H, W); P: target, same shape.
@@ -95,6 +97,10 @@ def gram_matrix(F: Tensor) -> Tensor:
     r"""Gram matrix of a layer's responses, eq. (3).
 
     .. math:: G^l_{ij} = \sum_k F^l_{ik} F^l_{jk}, \qquad G = F F^\top
+
+    The paper calls G the feature *correlations*; they are uncentred second moments: each filter's
+    mean response is not subtracted (centring would give covariances, and lose the mean colour and
+    brightness of each feature that G keeps on its diagonal).
 
     Args:
         F: (N, M), (N, H, W) or (B, N, H, W).
@@ -116,7 +122,9 @@ def style_layer_loss(F: Tensor, A: Tensor) -> Tensor:
         A: Gram matrix of the artwork at the same layer, (N, N) (or broadcastable to G).
 
     Returns:
-        A scalar. M is the generated image's M_l; the paper uses equal sizes for both images.
+        A scalar. M is the generated image's M_l. Eq. (4) says nothing of the artwork's size: that
+        nst-edu resizes the artwork to the photo's pixel count (so both have the same M_l) is our
+        convention (:func:`nst_edu.images.match_pixel_count`), not the paper's.
     """
     Fm = as_matrix(F)
     N, M = Fm.shape[-2], Fm.shape[-1]
@@ -127,8 +135,11 @@ def style_layer_loss_grad(F: Tensor, A: Tensor) -> Tensor:
     r"""Analytic gradient of eq. (4) with respect to the (rectified) responses, eq. (6).
 
     .. math:: \frac{\partial E_l}{\partial F^l_{ij}} =
-              \begin{cases} \frac{1}{N_l^2 M_l^2} \big((F^l)^\top (G^l - A^l)\big)^\top_{ji} & F^l_{ij} > 0 \\
+              \begin{cases} \frac{1}{N_l^2 M_l^2} \big((F^l)^\top (G^l - A^l)\big)_{ji} & F^l_{ij} > 0 \\
                             0 & F^l_{ij} < 0 \end{cases}
+
+    (F^l)ᵀ(G^l − A^l) is M_l × N_l, so its entry (j, i) is ((G^l − A^l) F^l)_{ij}: the gradient is the
+    N_l × M_l matrix (G − A) F / (N_l² M_l²), shaped like F. As in eq. (2), F is never negative.
 
     Args:
         F: (N, M) or (..., N, H, W); A: (N, N).
@@ -139,7 +150,7 @@ def style_layer_loss_grad(F: Tensor, A: Tensor) -> Tensor:
     Fm = as_matrix(F)
     N, M = Fm.shape[-2], Fm.shape[-1]
     G = _gram(Fm)
-    grad = (Fm.transpose(-1, -2) @ (G - A)).transpose(-1, -2) / (N**2 * M**2)
+    grad = (G - A) @ Fm / (N**2 * M**2)  # ((F^l)^T (G - A))_{ji} of the paper, as an N × M matrix
     return grad.reshape(F.shape) * (F > 0)
 
 
@@ -171,7 +182,7 @@ def style_loss(
 ) -> Tensor:
     r"""Style loss over several layers, eq. (5).
 
-    .. math:: \mathcal{L}_{style}(\vec a, \vec x) = \sum_l w_l E_l
+    .. math:: \mathcal{L}_{style}(\vec a, \vec x) = \sum_{l=0}^{L} w_l E_l
 
     Args:
         features: ``{layer: F^l}`` of the generated image.
@@ -188,9 +199,12 @@ def style_loss(
 def total_loss(content: Tensor | float, style: Tensor | float, alpha: float = 1.0, beta: float = 1e3) -> Tensor | float:
     r"""The loss the paper minimises, eq. (7).
 
-    .. math:: \mathcal{L}_{total} = \alpha\,\mathcal{L}_{content} + \beta\,\mathcal{L}_{style}
+    .. math:: \mathcal{L}_{total}(\vec p, \vec a, \vec x) = \alpha\,\mathcal{L}_{content}(\vec p, \vec x)
+              + \beta\,\mathcal{L}_{style}(\vec a, \vec x)
 
-    Only the ratio α/β matters for the image (1e-3 or 1e-4 in Fig. 2; 1e-5 … 1e-2 in Fig. 3).
+    Only the ratio α/β decides the image, as long as α and β are not so small that the optimiser's
+    absolute tolerances stop it early (1e-3 or 1e-4 in Fig. 2; 1e-5 … 1e-2 in Fig. 3). What the
+    paper's printed numbers mean is not settled: :mod:`nst_edu.ratio`.
     """
     return alpha * content + beta * style
 

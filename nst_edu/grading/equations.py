@@ -169,7 +169,7 @@ def check_content_loss_grad(content_loss_grad: Callable[[Tensor, Tensor], Tensor
 
 
 def check_style_layer_loss_grad(style_layer_loss_grad: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
-    """∂E_l/∂F (eq. 6) equals autograd through the ReLU: (Fᵀ(G − A))ᵀ/(N²M²) where F > 0, else 0."""
+    """∂E_l/∂F (eq. 6) equals autograd through the ReLU: (G − A)F/(N²M²) where F > 0, else 0."""
     def loss(F: Tensor, A: Tensor) -> Tensor:
         N, M = F.shape
         return ((F @ F.T - A) ** 2).sum() / (4 * N**2 * M**2)

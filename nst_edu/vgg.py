@@ -68,9 +68,9 @@ class VGG19Features(nn.Module):
         layers: the layers that will be asked for; the network is truncated after the deepest.
             Default: all of them.
         normalize: scale the weights so each filter's mean response is 1, as the paper did
-            (default: True for ``"caffe"``, which is what makes the paper's α/β ratios work; not
-            available for other weights). The statistics come from the catalogue's images, not
-            ImageNet: a documented deviation.
+            (default: True for ``"caffe"``; the paper's α/β ratios are stated for it; not
+            available for other weights). The paper averages "over images and positions" without
+            saying which images; ours come from the catalogue's eight.
 
     Call it with an image (B, 3, H, W), RGB in [0, 1], and a list of layer names; it returns a dict
     from each name to its response (B, N_l, H_l, W_l). Preprocessing happens inside.

@@ -155,6 +155,42 @@ def test_second_run_is_refused_not_queued(explorer) -> None:
     assert e.notice == "" and _workers() == 0
 
 
+def test_a_refused_press_leaves_the_run_to_finish_undisturbed(explorer, monkeypatch) -> None:
+    """Run, Run again while it works (refused), wait: the first run finishes all its steps, its live history
+    and progress not reset by the refused press, its previews shown, and nothing queued behind it."""
+    gate = threading.Event()
+    real = W.explorer.synthesize
+
+    def held_at_step_4(*args, **kwargs):  # the run waits at step 4 until the refused presses are made
+        forward = kwargs["callback"]
+
+        def callback(info):
+            forward(info)
+            if info.step == 4:
+                gate.wait(30)
+
+        return real(*args, **dict(kwargs, callback=callback))
+
+    monkeypatch.setattr(W.explorer, "synthesize", held_at_step_4)
+    e = explorer(steps=12)
+    before = e.preview.value
+    assert e.run()
+    _wait_for(lambda: e.preview_count >= 2)
+    assert e.history.step == [2, 4] and e.progress.value == 4
+    assert not e.run()
+    e.run_button.click()
+    assert e.notice == "Already running: press Stop first, or wait for the run to finish."
+    assert e.history.step == [2, 4] and (e.progress.value, e.progress.max) == (4, 12)  # nothing reset
+    assert e.running and _workers() == 1
+    gate.set()
+    assert e.wait(60)
+    r = e.result
+    assert r.stop_reason == "finished" and r.steps == 12 and len(e.history) == 12, e.message
+    assert e.preview.value != before and e.preview_count >= 6 and e.message.startswith("Done")
+    time.sleep(0.2)
+    assert _workers() == 0 and not e.running and e.result is r  # refused, not queued
+
+
 def test_stop_when_idle_says_so(explorer) -> None:
     e = explorer()
     assert not e.stop()
@@ -407,6 +443,24 @@ def test_no_layer_ticked_refuses_to_run(explorer) -> None:
     assert e.select_layers([], [])
     assert not e.run()
     assert "no layer ticked" in e.message and not e.running
+
+
+def test_a_refused_run_changes_nothing_and_one_group_of_layers_is_enough(explorer) -> None:
+    """With no layer ticked Run is refused before any thread starts and the last run stays on show; ticking
+    the style layers alone, or the content layers alone, is enough to run again."""
+    e = explorer(steps=4)
+    assert e.run() and e.wait(60)
+    shown, result, preview, thread = e.image, e.result, e.preview.value, e._thread
+    assert e.select_layers([], [])
+    assert not e.run()
+    assert e.notice.startswith("Cannot run: no layer ticked") and e._thread is thread and not e.running
+    assert e.image is shown and e.result is result and e.preview.value == preview
+    assert not e.run_button.disabled and e.stop_button.disabled
+    assert e.select_layers(style=SMALL_STYLE)  # style alone: the content term is empty
+    assert e.run() and e.wait(60) and e.message.startswith("Done"), e.message
+    assert e.select_layers(content=SMALL_CONTENT, style=[])  # content alone
+    assert e.run() and e.wait(60) and e.message.startswith("Done"), e.message
+    assert e.result is not result
 
 
 def test_uploaded_choice_without_upload_refuses(explorer) -> None:

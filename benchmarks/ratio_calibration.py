@@ -2,7 +2,7 @@
 
 For Tübingen + Starry Night, each run synthesises the transfer at several α/β and measures the
 result with :class:`nst_edu.measures.TransferMeasure` (style gain / content keep, from a fixed judge
-network independent of the settings under test). ``--units mean`` reads α/β in the authors' mean
+network independent of the settings under test). ``--units mean`` reads α/β in mean
 units (the paper convention without the calibration: the table that measured it), ``paper`` in
 nst_edu's calibrated units (the check that the calibration holds).
 
@@ -11,6 +11,8 @@ log(style gain) = log(content keep), interpolated on log α/β: the point where 
 
     python benchmarks/ratio_calibration.py --sizes 128 256 --stats max avg      # the table
     python benchmarks/ratio_calibration.py --quick                              # 64 px, for a smoke test
+    python benchmarks/ratio_calibration.py --sizes 128 --ratios 1e-3 1e-2 1e-1 1 \
+        --content-layers conv4_2 conv3_2 conv2_2 --series content-layers        # K on three content layers
 
 Prints a row per setting. ``--json FILE`` adds the measurements to a store (the committed one is
 ``nst_edu/data/ratio_balance.json``, which notebook 03 plots); ``--out FILE`` writes the markdown table of
@@ -56,15 +58,17 @@ def table(records: list[dict]) -> str:
     ratios = sorted({r for rec in records for r in rec["ratios"]})
     units = sorted({rec["units"] for rec in records})
     lines = [f"cells: style gain / content keep; α/β in {' and '.join(units)} units", "",
-             "| size | steps | start | stats | pooling | " + " | ".join(f"α/β={r:g}" for r in ratios)
-             + " | balance α/β | s/run |", "|" + "---|" * (len(ratios) + 7)]
+             "| size | steps | start | stats | pooling | content | " + " | ".join(f"α/β={r:g}" for r in ratios)
+             + " | balance α/β | s/run |", "|" + "---|" * (len(ratios) + 8)]
     for rec in records:
         cell = {r: f"{g:.2g} / {k:.2g}" for r, g, k in zip(rec["ratios"], rec["gains"], rec["keeps"])}
+        seconds = f"{rec['seconds']:.0f}" if rec["seconds"] else ""  # not recorded for a run read from its process
         start = f"noise ±{rec['noise']:g}" if rec["init"] == "noise" else rec["init"]
         b = rec["balance"]
         lines.append(f"| {rec['size']} | {rec['steps']} | {start} | {rec['stats']} | {rec['pooling']} | "
+                     f"{rec.get('content_layer', 'conv4_2')} | "
                      + " | ".join(cell.get(r, "") for r in ratios)
-                     + f" | {'%.1e' % b if b else 'out of range'} | {rec['seconds']:.0f} |")
+                     + f" | {'%.1e' % b if b else 'out of range'} | {seconds} |")
     return "\n".join(lines)
 
 
@@ -85,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pooling", nargs="+", default=["avg"], choices=["avg", "max"])
     p.add_argument("--noise", type=float, nargs="+", default=[NOISE_AMPLITUDE],
                    help=f"white-noise half-widths of the start (default {NOISE_AMPLITUDE}; 0.5 is full range)")
+    p.add_argument("--content-layers", nargs="+", default=["conv4_2"],
+                   help="content layers, one calibration each (the paper: conv4_2; issue #26: conv3_2, conv2_2)")
     p.add_argument("--units", choices=("mean", "paper"), default="mean",
-                   help="mean: the authors' mean units (calibration 1); paper: nst_edu's calibrated units")
+                   help="mean: content averaged over N_l·M_l (calibration 1); paper: nst_edu's calibrated units")
+    p.add_argument("--series", help="a name stored with each record, to read one run's records together")
     p.add_argument("--quick", action="store_true", help="64 px, 20 steps, three ratios")
     p.add_argument("--json", type=Path, help="the store: add this run's measurements to this JSON file")
     p.add_argument("--out", type=Path, help="write the markdown table of the store (or of this run) here")
@@ -105,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             judge = TransferMeasure(content_image, style_image)
             for steps in a.steps:
                 for init, noise in [(i, n) for i in a.init for n in (a.noise if i == "noise" else [0.0])]:
-                    for pooling in a.pooling:
+                    for pooling, layer in [(pl, cl) for pl in a.pooling for cl in a.content_layers]:
                         gains, keeps, t = [], [], time.perf_counter()
                         for r in a.ratios:
                             res = synthesize(content_image, style_image, alpha=r, beta=1.0, steps=steps, init=init,
+                                             content_layers=[layer],
                                              noise_amplitude=noise or NOISE_AMPLITUDE, pooling=pooling, seed=0,
                                              progress=False, warn_slow=False)
                             g, k = judge(res.image)
@@ -116,9 +124,12 @@ def main(argv: list[str] | None = None) -> int:
                             keeps.append(k)
                         rec = dict(size=size, steps=steps, init=init, noise=noise,
                                    stats=stats if stats in STATS else Path(stats).stem, pooling=pooling,
+                                   content_layer=layer,
                                    units=a.units, ratios=list(a.ratios), gains=gains, keeps=keeps,
                                    balance=balance(list(a.ratios), gains, keeps),
                                    seconds=(time.perf_counter() - t) / len(a.ratios))
+                        if a.series:
+                            rec["series"] = a.series
                         records.append(rec)
                         print(table([rec]).splitlines()[-1], flush=True)
     if a.json:  # the store: every measurement so far, this run's added

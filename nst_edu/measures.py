@@ -31,7 +31,8 @@ from nst_edu.paths import PACKAGE_DATA
 from nst_edu.vgg import STYLE_LAYERS, vgg19
 
 _LAYERS = list(STYLE_LAYERS) + ["conv4_2"]
-#: Measurements of benchmarks/ratio_calibration.py (one record per setting, α/β in the authors' mean units).
+#: Measurements of benchmarks/ratio_calibration.py (one record per setting; α/β in mean units: the content term a
+#: mean over the content layer's N_l·M_l entries, style eq. (5); nst_edu's units without K).
 BALANCE_FILE = PACKAGE_DATA / "ratio_balance.json"
 
 
@@ -62,8 +63,10 @@ class TransferMeasure:
 def balance_measurements(**where: object) -> list[dict]:
     """The stored measurements whose fields equal ``where`` (e.g. ``steps=300, stats="committed"``).
 
-    Each record: size, steps, init, noise, stats, pooling, units, ratios, gains, keeps, balance (the
-    α/β, in ``units``, where style gain = content keep; None when outside the ratios measured).
+    Each record: size, steps, init, noise, stats, pooling, content_layer, units, ratios, gains, keeps,
+    balance (the α/β, in ``units``, where style gain = content keep; None when outside the ratios
+    measured), seconds per run, and for the records of one named run, series (``series=None`` selects
+    the others).
     """
     records = json.loads(BALANCE_FILE.read_text(encoding="utf-8"))
     return [r for r in records if all(r.get(k) == v for k, v in where.items())]
@@ -73,7 +76,7 @@ def draw_balance(balance: Mapping[int, float], entries: Mapping[int, int], calib
     """Where style takes over against image size, in three readings of α/β.
 
     Args:
-        balance: {long side in px: balance α/β in the authors' mean units}.
+        balance: {long side in px: balance α/β in mean units (content averaged over N_l·M_l)}.
         entries: {long side in px: N_l·M_l of the content layer at that size}.
         calibration: :data:`nst_edu.ratio.PAPER_RATIO_CALIBRATION` (nst_edu's units = mean units / it).
     """
@@ -82,7 +85,7 @@ def draw_balance(balance: Mapping[int, float], entries: Mapping[int, int], calib
     ax = fig.subplots()
     exact = [2 * balance[s] / entries[s] for s in sizes]  # (α/β)_exact = 2 (α/β)_mean / (N_l M_l)
     ax.loglog(sizes, exact, "o-", label="eq. (1) as printed (a sum)")
-    ax.loglog(sizes, [balance[s] for s in sizes], "s-", label="the authors' mean units")
+    ax.loglog(sizes, [balance[s] for s in sizes], "s-", label="mean units (content averaged)")
     ax.loglog(sizes, [balance[s] / calibration for s in sizes], "^-", label=f"nst_edu's units (mean / {calibration:g})")
     ax.axhline(1e-3, color="grey", ls="--", lw=1, label="the paper's α/β = 1e-3")
     ax.set_xticks(sizes, [str(s) for s in sizes])

@@ -8,7 +8,7 @@ from nst_edu import measures
 
 def test_the_store_has_the_size_series_and_each_record_is_complete() -> None:
     runs = measures.balance_measurements(steps=300, init="noise", noise=0.1, stats="committed", pooling="avg",
-                                         units="mean")
+                                         units="mean", content_layer="conv4_2", series=None)
     assert sorted(r["size"] for r in runs) == [128, 256, 512]
     for r in measures.balance_measurements():
         assert len(r["ratios"]) == len(r["gains"]) == len(r["keeps"]) >= 2
@@ -25,7 +25,7 @@ def test_draw_balance_shows_three_readings_and_the_papers_ratio() -> None:
     lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
     exact = lines["eq. (1) as printed (a sum)"]
     assert exact == [2 * balance[s] / entries[s] for s in sorted(balance)] and exact[0] > 8 * exact[-1]
-    assert lines["the authors' mean units"] == [0.27, 0.27, 0.33]
+    assert lines["mean units (content averaged)"] == [0.27, 0.27, 0.33]
     assert lines["nst_edu's units (mean / 100)"] == [0.0027, 0.0027, 0.0033]
     assert lines["the paper's α/β = 1e-3"] == [1e-3, 1e-3]
     assert ax.get_yscale() == "log" and ax.get_xscale() == "log"

@@ -40,7 +40,7 @@ def test_total_is_eq7_in_either_convention_computed_directly(model, images, conv
     terms = objective(F)
     P = model(content_image, ["conv2_1"])["conv2_1"]
     sq = (F["conv2_1"] - P).pow(2).sum()
-    # the authors' mean (times the measured calibration), or eq. (1)'s ½ sum
+    # the mean over N_l·M_l (times the measured calibration), or eq. (1)'s ½ sum
     content_term = units.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "paper" else 0.5 * sq
     style = sum(0.5 * losses.style_layer_loss(F[n], losses.gram_matrix(model(style_image, [n])[n])) for n in LAYERS)
     assert float(terms.content[0]) == pytest.approx(float(0.5 * sq), rel=1e-5)  # reported as eq. (1) in both

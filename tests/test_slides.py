@@ -78,7 +78,7 @@ def deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_notebook_declares_its_slides_and_each_cells_pictures() -> None:
     from nst_edu.display import cell_draws, declared_figures
 
-    assert DECLARED == slides.count_slides(NB) and 20 <= DECLARED <= 30
+    assert DECLARED == slides.count_slides(NB) and 20 <= DECLARED <= 40  # a 45-60 minute session
     per_cell = [c.metadata.get("nst_edu", {}).get("figures", 0) for c in NB.cells if c.cell_type == "code"]
     assert sum(per_cell) == declared_figures(NB.metadata) >= 6  # title, Fig. 1 (3 slides), Fig. 2, Fig. 3
     for cell in NB.cells:

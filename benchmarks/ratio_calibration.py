@@ -1,4 +1,4 @@
-"""Where does the paper's look sit? α/β (in the paper's units) against size, steps, start and normalisation.
+"""Where does the paper's look sit? α/β (in mean units) against size, steps, start and normalisation.
 
 For Tübingen + Starry Night, each run synthesises the transfer at several α/β and measures the
 result with :class:`nst_edu.measures.TransferMeasure` (style gain / content keep, from a fixed judge

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="blend weights, one per --style (e.g. 0.7 0.3; default equal): the styles' Gram "
                         "matrices are mixed per layer")
     t.add_argument("--ratio", type=float, default=1e-3,
-                   help="alpha/beta of eq. (7) in the paper's units (default 1e-3, as in Fig. 2; smaller: more style)")
+                   help="alpha/beta of eq. (7) in nst-edu's units (default 1e-3, as in Fig. 2; smaller: more style)")
     t.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
     t.add_argument("--steps", type=int, default=300, help="loss evaluations (default 300)")
     t.add_argument("--init", choices=("noise", "content"), default="noise", help="start image (paper: noise)")

@@ -247,7 +247,7 @@ def render_figures(
     Args:
         figures: any of "1", "2", "3", "all". size: long side in pixels (default 256, quick 48).
         steps: loss evaluations per synthesis (default 300, quick 8). progress: a tqdm bar.
-        Figs. 2 and 3 use the paper's α/β, read in the paper's units (:data:`nst_edu.ratio.RatioConvention`).
+        Figs. 2 and 3 use the paper's α/β, read in nst-edu's units (:data:`nst_edu.ratio.RatioConvention`).
 
     Returns:
         The paths written.

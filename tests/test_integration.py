@@ -19,7 +19,7 @@ def pair():
 
 @pytest.mark.slow
 def test_style_transfer_lowers_content_and_style_losses(pair):
-    # α/β = 3e-3 in the paper's units: near the balance point, both terms matter (notebook 03).
+    # α/β = 3e-3 in nst-edu's units: near the balance point, both terms matter (notebook 03).
     r = synthesize(*pair, alpha=3e-3, beta=1.0, steps=60, progress=False, device="cpu", warn_slow=False)
     h = r.history
     assert h.content[-1] < h.content[0] / 3  # measured 4.8x at 64 px, 60 steps

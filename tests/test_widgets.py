@@ -83,7 +83,7 @@ def test_defaults_follow_the_paper() -> None:
     assert [n for n, b in e.content_boxes.items() if b.value] == ["conv4_2"]
     assert [n for n, b in e.style_boxes.items() if b.value] == list(STYLE_LAYERS)
     assert set(e.content_boxes) == set(CONV_LAYERS)
-    # The paper's 1e-3 (Fig. 2), read in the paper's units like every ratio (nst_edu.losses).
+    # The paper's 1e-3 (Fig. 2), read in nst-edu's units like every ratio (nst_edu.ratio).
     assert e.ratio_slider.value == pytest.approx(1e-3)
     assert e.ratio_slider.min == -6 and e.ratio_slider.max == 0 and e.ratio_slider.base == 10
     assert e.init_buttons.value == "noise" and e.pooling_buttons.value == "avg"

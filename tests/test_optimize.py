@@ -74,6 +74,55 @@ def test_stop_event_ends_the_run_and_keeps_the_best_image(model, images):
     assert r.best_loss == min(r.history.total)
 
 
+def _spiked_run(model, images, at, spike, then=None, **kw):
+    """A run whose loss jumps by ``spike`` at evaluation ``at`` (a term without gradient: the path is unchanged),
+    every evaluated image recorded: (result, [(total, image) per step]). So the last step is not the best one,
+    and a loop that returned the last image instead of the best would be seen."""
+    calls, seen = [], []
+
+    def extra_loss(x):
+        calls.append(1)
+        return (x * 0).sum() + (spike if len(calls) == at else 0.0)
+
+    def record(info):
+        seen.append((info.total, info.image))
+        if then is not None:
+            then(info)
+
+    r = run(model, *images, extra_loss=extra_loss, callback=record, callback_every=1, **kw)
+    return r, seen, min(range(len(seen)), key=lambda k: seen[k][0])
+
+
+def test_the_end_of_lbfgs_returns_the_best_image_not_the_last(model, images):
+    r, seen, best = _spiked_run(model, images, at=20, spike=10.0, steps=20)
+    assert r.stop_reason == "finished" and best < len(seen) - 1  # the last step is not the best
+    assert r.best_step == best + 1 and r.best_loss == seen[best][0]
+    assert torch.equal(r.image, seen[best][1]) and torch.equal(r.best_image, seen[best][1])
+
+
+@pytest.mark.parametrize("how", ["stop", "ctrl-c"])
+def test_stop_and_ctrl_c_return_the_best_image_not_the_last(model, images, how):
+    stop = threading.Event()
+
+    def then(info):
+        if info.step == 8:  # right after the spiked evaluation
+            if how == "stop":
+                stop.set()
+            else:
+                raise KeyboardInterrupt
+
+    r, seen, best = _spiked_run(model, images, at=8, spike=10.0, then=then, steps=50, stop_event=stop)
+    assert r.interrupted and r.steps == len(seen) == 8 and best < 7 and r.best_step == best + 1
+    assert torch.equal(r.image, seen[best][1]) and torch.equal(r.best_image, seen[best][1])
+
+
+def test_a_divergence_returns_the_best_image(model, images):
+    with pytest.warns(RuntimeWarning, match="diverged at step 8"):
+        r, seen, best = _spiked_run(model, images, at=8, spike=float("nan"), steps=20)
+    assert not r.interrupted and r.steps == len(seen) == 7 and r.best_step == best + 1
+    assert torch.equal(r.image, seen[best][1]) and r.best_loss == seen[best][0]
+
+
 def test_ctrl_c_returns_the_best_so_far(model, images):
     def callback(info):
         raise KeyboardInterrupt

@@ -84,3 +84,14 @@ def test_the_code_version_covers_the_code_a_synthesis_reaches() -> None:
         assert reached in files
     assert not {"catalog.py", "widgets/explorer.py", "grading/core.py"} & files  # not on the path: no effect on results
     assert len(cache.code_version()) == 16
+
+
+def test_the_device_is_part_of_the_key(monkeypatch, tmp_path) -> None:
+    """A result made on a GPU is not handed to a CPU run (their float arithmetic differs): the device is in the key."""
+    from nst_edu.settings import Optimization, Runtime, Watch
+
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    what = {"content_image": torch.zeros(1, 3, 4, 4), "alpha": 1.0}
+    keys = {cache.synthesis_key(what, Optimization(seed=0), Runtime(), Watch(), torch.device(name))
+            for name in ("cpu", "meta")}
+    assert None not in keys and len(keys) == 2

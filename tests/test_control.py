@@ -121,3 +121,12 @@ def test_structure_kept_is_the_luminance_correlation_inside_the_region() -> None
     assert control.structure_kept(half, photo, top) == pytest.approx(1.0, abs=1e-5)
     assert control.structure_kept(half, photo, 1 - top) < 0.3
     assert 0.3 < control.structure_kept(half, photo) < 0.9  # no mask: the whole image
+
+
+def test_luminance_is_the_ntsc_y_of_yiq() -> None:
+    """Y = 0.299 R + 0.587 G + 0.114 B (the NTSC/Rec. 601 weights, typed here, not read from nst_edu)."""
+    primaries = torch.eye(3).view(3, 3, 1, 1)  # pure red, green, blue
+    y = control.to_yiq(primaries)[:, 0].flatten()
+    assert torch.allclose(y, torch.tensor([0.299, 0.587, 0.114]), atol=1e-4), y
+    grey = torch.full((1, 3, 2, 2), 0.5)
+    assert torch.allclose(control.to_yiq(grey), torch.tensor([0.5, 0.0, 0.0]).view(1, 3, 1, 1), atol=1e-4)

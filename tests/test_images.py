@@ -321,3 +321,15 @@ def test_saved_png_gets_the_permissions_a_plain_open_would(tmp_path):
 def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="choose a shorter name"):
         save_image(torch.rand(1, 3, 4, 4), tmp_path / ("a" * 300 + ".png"))
+
+
+def test_jpeg_is_written_at_quality_95_without_chroma_subsampling(tmp_path: Path) -> None:
+    """The README's promise, read from the file itself: the quantisation tables of quality 95, and 4:4:4 sampling."""
+    from PIL import JpegImagePlugin
+
+    x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(0))
+    ours = save_image(x, tmp_path / "ours.jpg")
+    Image.new("RGB", (48, 32)).save(tmp_path / "reference.jpg", quality=95, subsampling=0)
+    with Image.open(ours) as im, Image.open(tmp_path / "reference.jpg") as ref:
+        assert JpegImagePlugin.get_sampling(im) == 0  # 4:4:4 (Pillow: 0), not 4:2:0 (2)
+        assert im.quantization == ref.quantization  # the tables of quality 95

@@ -236,3 +236,29 @@ def test_an_image_too_large_for_memory_is_refused_before_any_work(model, monkeyp
     with pytest.raises(NstEduError, match=r"needs about .* GB but cpu memory has 0.05 GB free: use size \d+ or less"):
         synthesis.synthesize(torch.rand(1, 3, 600, 800), None, model=model, content_layers=["conv2_1"], steps=2,
                              progress=False)
+
+
+def test_the_white_noise_is_a_tenth_around_mid_grey():
+    """The README's start: uniform noise of half-width 0.1 around 0.5 (full-range noise would be 0.5)."""
+    from nst_edu.minimize import initial_image
+
+    x = initial_image("noise", (1, 3, 64, 64), None, seed=0)
+    assert 0.4 <= float(x.min()) < 0.41 and 0.59 < float(x.max()) <= 0.6
+    assert abs(float(x.mean()) - 0.5) < 0.005 and abs(float(x.std()) - 0.2 / 12**0.5) < 0.003
+
+
+def test_lbfgs_remembers_twenty_steps(model, images, monkeypatch):
+    """The README's L-BFGS memory: 20 pairs by default, passed to the optimiser."""
+    from nst_edu import lbfgs as lbfgs_module
+    from nst_edu import minimize as minimize_module
+
+    seen = {}
+    real = lbfgs_module.lbfgs
+
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(minimize_module, "lbfgs", spy)
+    run(model, *images, steps=3)
+    assert seen["history_size"] == 20

@@ -149,3 +149,42 @@ def test_a_warning_is_one_line_without_source(pair, tmp_path, capsys, monkeypatc
     assert code == 0, err
     assert "warning: Corrupt EXIF data. Expecting to read 12 bytes but only got 2.\n" in err, err
     assert ".py:" not in err and "warnings.warn" not in err, err
+
+
+@pytest.fixture()
+def recorded(monkeypatch):
+    """The settings the CLI hands to synthesize (which does no work here): a dict of its keyword arguments."""
+    import types
+
+    import torch
+
+    import nst_edu.synthesis
+
+    calls = {}
+
+    def fake(content_image, style_image, **kwargs):
+        calls.update(kwargs)
+        return types.SimpleNamespace(best_image=content_image.clamp(0, 1), interrupted=False, stop_reason="finished",
+                                     steps=kwargs["steps"], wall_time=0.0, image=torch.zeros(1))
+
+    monkeypatch.setattr(nst_edu.synthesis, "synthesize", fake)
+    return calls
+
+
+def test_transfer_defaults_are_the_papers(pair, tmp_path, capsys, recorded):
+    """README: the default --ratio is the paper's 1e-3, from white noise, average pooling, L-BFGS, seed 0."""
+    assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "64",
+                 "-o", str(tmp_path / "out.png")]) == 0
+    assert recorded["alpha"] / recorded["beta"] == pytest.approx(1e-3)
+    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"]) \
+        == ("noise", "avg", "lbfgs", 0, 300)
+
+
+def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
+    assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "64", "--ratio", "0.05",
+                 "--steps", "7", "--init", "content", "--pooling", "max", "--optimizer", "adam", "--seed", "3",
+                 "-o", str(tmp_path / "out.png")]) == 0
+    assert recorded["alpha"] / recorded["beta"] == pytest.approx(0.05)
+    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"]) \
+        == ("content", "max", "adam", 3, 7)
+

@@ -43,3 +43,16 @@ def test_figure_functions_with_random_weights() -> None:
 def test_render_figures_rejects_unknown_figure(tmp_path) -> None:
     with pytest.raises(NstEduError, match="unknown figure"):
         E.render_figures(["4"], out_dir=tmp_path, progress=False)
+
+
+def test_figure2_draws_the_papers_five_panels_at_the_papers_ratios(monkeypatch) -> None:
+    """Fig. 2 of the paper: Shipwreck, Starry Night, The Scream at α/β = 1e-3 (B-D); Femme nue assise and
+    Composition VII at 1e-4 (E, F). The list is typed here from the paper, not read from nst_edu."""
+    calls = []
+    monkeypatch.setattr(E, "load_style", lambda name, content_image: name)
+    monkeypatch.setattr(E, "synthesize",
+                        lambda content_image, style, alpha, beta, **kw: calls.append((style, alpha / beta)))
+    E.figure2(torch.zeros(1, 3, 8, 8), model=object())
+    assert calls == [("shipwreck", 1e-3), ("starry_night", 1e-3), ("the_scream", 1e-3),
+                     ("seated_nude", 1e-4), ("composition_vii", 1e-4)]
+

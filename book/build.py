@@ -65,11 +65,12 @@ class Chapter:
 
 # ---------------------------------------------------------------------------------------- execution
 def _package_version() -> str:
-    """A hash of everything in the package a notebook's outputs can depend on."""
+    """A hash of everything in the package a notebook's outputs can depend on: its code and its data
+    (``nst_edu/data/``: the catalogue, the normalisation statistics, the stored measurements, the masks)."""
     h = hashlib.sha256()
-    for path in sorted((REPO / "nst_edu").rglob("*.py")) + sorted((REPO / "data").glob("*")):
-        if path.is_file():
-            h.update(path.name.encode() + path.read_bytes())
+    for path in sorted((REPO / "nst_edu").rglob("*")) + sorted((REPO / "data").glob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -92,6 +92,25 @@ def test_code_edits_rerun_a_notebook_text_edits_do_not() -> None:
     assert build.notebook_key(nb, quick=True) != key
 
 
+def test_package_data_and_code_edits_rerun_a_notebook(monkeypatch, tmp_path) -> None:
+    """Edit nst_edu's data (the stored measurements notebook 03 prints) or its code: the book runs it again.
+    A compiled file in __pycache__ changes nothing."""
+    build = _builder()
+    (tmp_path / "nst_edu" / "data").mkdir(parents=True)
+    (tmp_path / "nst_edu" / "__pycache__").mkdir()
+    (tmp_path / "nst_edu" / "ratio.py").write_text("K = 100\n")
+    (tmp_path / "nst_edu" / "data" / "ratio_balance.json").write_text("[]\n")
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    key = build.notebook_key(nb, quick=True)
+    (tmp_path / "nst_edu" / "__pycache__" / "ratio.cpython-311.pyc").write_bytes(b"compiled")
+    assert build.notebook_key(nb, quick=True) == key
+    (tmp_path / "nst_edu" / "data" / "ratio_balance.json").write_text("[{}]\n")
+    data_edit = build.notebook_key(nb, quick=True)
+    (tmp_path / "nst_edu" / "ratio.py").write_text("K = 10\n")
+    assert len({key, data_edit, build.notebook_key(nb, quick=True)}) == 3
+
+
 def test_a_book_built_on_a_gpu_is_not_reused_on_a_cpu(monkeypatch) -> None:
     """Full mode draws larger on a GPU (config.setup), so the stored notebook depends on the device."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])

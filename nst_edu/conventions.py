@@ -11,7 +11,8 @@ and w_l::
 
 :func:`as_eq7` does this from a :class:`LossConvention`; :data:`IMPLEMENTATIONS` holds the conventions
 of the paper, the authors' released code and the tutorials people learn from, each with its source
-(repository and file, read for issue #26), and :func:`conventions_table` prints them for notebook 03.
+(repository and file, read for issue #26), and :func:`conventions_table` and :func:`sources_table` print
+them for notebook 03.
 
 The numbers compare *formulas*. Networks differ too (the authors' normalised VGG-19, torchvision's
 ImageNet VGG-19 on [0, 1] input, SqueezeNet): the same α/β means a different picture on a network
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 __all__ = ["IMPLEMENTATIONS", "LossConvention", "as_eq7", "content_scale", "conventions_table",
-           "mean_units_ratio", "style_scales"]
+           "mean_units_ratio", "sources_table", "style_scales"]
 
 Reduction = Literal["sum", "mean"]
 GramDivisor = Literal["1", "M", "NM"]
@@ -170,9 +171,8 @@ def conventions_table(content_positions: int, style_positions: Sequence[int]) ->
         content_positions: M_l of the content layer for the size the sum-based rows are read at.
         style_positions: M_l of each style layer at that size (the first len(style_weights) are used).
     """
-    rows = ["| implementation | Gram ÷ | style per layer | content | α/β of eq. (7) | α/β, mean units "
-            "| layers, weights | ReLU | start | optimiser | network | source |",
-            "|" + "---|" * 12]
+    rows = ["| implementation | Gram ÷ | style per layer | content | α/β of eq. (7) | α/β, mean units | start |",
+            "|" + "---|" * 7]
     for c in IMPLEMENTATIONS:
         pos = list(style_positions)[: len(c.style_weights)]
         alpha, beta, _ = as_eq7(c, content_positions, pos)
@@ -180,6 +180,13 @@ def conventions_table(content_positions: int, style_positions: Sequence[int]) ->
         content = f"{c.content_reduction} over N_l·M_l" + (" × ½" if c.content_factor == 0.5 else "")
         ratio = "—" if alpha == 0 else f"{alpha / beta:.2g}"
         mean = "—" if alpha == 0 else f"{mean_units_ratio(c, content_positions, pos):.2g}"
-        rows.append(f"| {c.name} | {c.gram_divisor} | {style} | {content} | {ratio} | {mean} | {c.layers} | "
-                    f"{c.relu} | {c.start} | {c.optimiser} | {c.network} | {c.source} |")
+        rows.append(f"| {c.name} | {c.gram_divisor} | {style} | {content} | {ratio} | {mean} | {c.start} |")
+    return "\n".join(rows)
+
+
+def sources_table() -> str:
+    """A Markdown table: each implementation's layers and weights, ReLU, optimiser, network and source file."""
+    rows = ["| implementation | layers, weights | responses | optimiser | network | source |", "|" + "---|" * 6]
+    rows += [f"| {c.name} | {c.layers} | {c.relu} the ReLU | {c.optimiser} | {c.network} | {c.source} |"
+             for c in IMPLEMENTATIONS]
     return "\n".join(rows)

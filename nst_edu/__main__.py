@@ -8,7 +8,6 @@ import argparse
 import math
 import sys
 import warnings
-from pathlib import Path
 from typing import Sequence
 
 from nst_edu.errors import NstEduError
@@ -99,12 +98,14 @@ def _transfer(args: argparse.Namespace) -> int:
 
 def _figures(args: argparse.Namespace) -> int:
     from nst_edu.figures import render_figures
+    from nst_edu.files import check_folder
 
     figures = ["1", "2", "3"] if args.figure == "all" else [args.figure]
     for name in ("size", "steps"):
         if getattr(args, name) is not None:
             _positive(name, getattr(args, name))
-    paths = render_figures(figures, size=args.size, steps=args.steps, out_dir=Path(args.out))
+    out = check_folder(args.out, "--out")  # before the syntheses: a bad folder must not cost them
+    paths = render_figures(figures, size=args.size, steps=args.steps, out_dir=out)
     for path in paths:
         print(f"wrote {path}")
     return 0

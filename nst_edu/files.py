@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from nst_edu.errors import NstEduError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
@@ -33,3 +35,22 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_folder(path: str | os.PathLike, option: str) -> Path:
+    """A folder that files will be written into, checked before any work: nothing in the way, writable.
+
+    It need not exist yet (``atomic_path`` creates it). Raises a one-line :class:`NstEduError` naming
+    ``option`` (e.g. ``"--out"``) when a file stands where it or a parent folder must be, or when the
+    nearest existing folder cannot be written to.
+    """
+    folder = Path(path)
+    for part in [folder, *folder.parents]:
+        if part.exists():
+            if not part.is_dir():
+                raise NstEduError(f"{part} is a file, so the folder {folder} cannot be made: choose another {option}")
+            if not os.access(part, os.W_OK | os.X_OK):
+                raise NstEduError(f"cannot write in {part}: choose another {option}")
+            break
+    return folder
+

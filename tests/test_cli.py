@@ -188,3 +188,28 @@ def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
     assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"]) \
         == ("content", "max", "adam", 3, 7)
 
+
+@pytest.mark.parametrize("where, needle", [
+    ("a_file/sub", "is a file, so the folder"), ("a_file", "is a file, so the folder"),
+])
+def test_figures_refuses_a_bad_output_folder_before_any_work(tmp_path, capsys, monkeypatch, where, needle):
+    import nst_edu.figures
+
+    def started(*args, **kwargs):
+        raise AssertionError("the figures were rendered before the output folder was checked")
+
+    monkeypatch.setattr(nst_edu.figures, "render_figures", started)
+    (tmp_path / "a_file").write_text("in the way")
+    assert main(["figures", "--figure", "3", "--out", str(tmp_path / where)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "--out" in err and len(err.strip().splitlines()) == 1
+
+
+def test_figures_makes_a_new_output_folder(tmp_path, capsys, monkeypatch):
+    import nst_edu.figures
+
+    seen = {}
+    monkeypatch.setattr(nst_edu.figures, "render_figures", lambda figures, **kw: seen.update(kw) or [])
+    assert main(["figures", "--figure", "1", "--out", str(tmp_path / "new" / "figs")]) == 0
+    assert seen["out_dir"] == tmp_path / "new" / "figs"
+

@@ -198,3 +198,18 @@ def test_make_assignments_gives_nbgraders_student_notebooks(course: Path, name: 
     ours = assignments.student_notebook(nbformat.read(path, as_version=4), path.name)
     theirs = nbformat.read(course / "release" / name / path.name, as_version=4)
     assert [c.source for c in ours.cells] == [c.source for c in theirs.cells]
+
+
+def test_the_readme_states_the_assignments_points() -> None:
+    """README, "For instructors": "12 points in all" autograded and "2 points" by hand: the notebooks' metadata."""
+    import re
+
+    notebooks = [nbformat.read(p, as_version=4) for p in sorted(SRC.glob("*.ipynb"))]
+    auto = sum(_points(nb, manual=False) for nb in notebooks)
+    manual = sum(_points(nb, manual=True) for nb in notebooks)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"(\d+) points in all\), and in assignment 4 a written answer graded by hand \((\d+) points\)",
+                     readme.replace("\n", " "))
+    assert said, "the README no longer says how many points the assignments have"
+    assert (int(said.group(1)), int(said.group(2))) == (auto, manual)
+

@@ -99,8 +99,8 @@ def gram_matrix(F: Tensor) -> Tensor:
     .. math:: G^l_{ij} = \sum_k F^l_{ik} F^l_{jk}, \qquad G = F F^\top
 
     The paper calls G the feature *correlations*; they are uncentred second moments: each filter's
-    mean response is not subtracted (centring would give covariances, and lose the mean colour and
-    brightness of each feature that G keeps on its diagonal).
+    mean response μ_i is not subtracted. Centring would give covariances, G − M μ μᵀ, and drop the
+    product of the mean responses that G keeps (notebook 02).
 
     Args:
         F: (N, M), (N, H, W) or (B, N, H, W).

@@ -37,20 +37,23 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         tmp.unlink(missing_ok=True)
 
 
-def check_folder(path: str | os.PathLike, option: str) -> Path:
+def check_folder(path: str | os.PathLike, option: str, target: str | os.PathLike | None = None,
+                 error: type[NstEduError] = NstEduError) -> Path:
     """A folder that files will be written into, checked before any work: nothing in the way, writable.
 
-    It need not exist yet (``atomic_path`` creates it). Raises a one-line :class:`NstEduError` naming
-    ``option`` (e.g. ``"--out"``) when a file stands where it or a parent folder must be, or when the
-    nearest existing folder cannot be written to.
+    It need not exist yet (``atomic_path`` creates it). Raises a one-line ``error`` naming ``option``
+    (e.g. ``"--out"``) when a file stands where it or a parent folder must be, or when the nearest
+    existing folder cannot be written to; ``target`` is what the message says cannot be created (the
+    folder itself by default, or a file to be written in it).
     """
     folder = Path(path)
+    target = folder if target is None else target
     for part in [folder, *folder.parents]:
         if part.exists():
             if not part.is_dir():
-                raise NstEduError(f"{part} is a file, so the folder {folder} cannot be made: choose another {option}")
+                raise error(f"{part} is a file, so {target} cannot be created: choose another {option}")
             if not os.access(part, os.W_OK | os.X_OK):
-                raise NstEduError(f"cannot write in {part}: choose another {option}")
+                raise error(f"cannot write in {part} (no permission): choose another {option}")
             break
     return folder
 

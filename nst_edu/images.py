@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst_edu import catalog
 from nst_edu.errors import CatalogError, ImageError
-from nst_edu.files import atomic_path
+from nst_edu.files import atomic_path, check_folder
 
 if TYPE_CHECKING:  # matplotlib is imported only when something is shown (saves ~0.3 s and ~30 MB)
     from matplotlib.figure import Figure
@@ -297,13 +297,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
     try:
         if path.is_dir():
             raise ImageError(f"{path} is a folder: name a file in it, e.g. {path / 'result.png'}")
-        for parent in (path.parent, *path.parent.parents):
-            if parent.exists():
-                if not parent.is_dir():
-                    raise ImageError(f"{parent} is a file, so {path} cannot be created: choose another folder")
-                if not os.access(parent, os.W_OK | os.X_OK):
-                    raise ImageError(f"cannot write in {parent} (no permission): choose another folder")
-                break
+        check_folder(path.parent, "folder", target=path, error=ImageError)
     except OSError as exc:  # a name longer than the file system allows, and the like
         raise ImageError(f"cannot write {str(path)[:60]}…: {exc.strerror or exc}; choose a shorter name") from exc
     return path

@@ -190,7 +190,7 @@ def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
 
 
 @pytest.mark.parametrize("where, needle", [
-    ("a_file/sub", "is a file, so the folder"), ("a_file", "is a file, so the folder"),
+    ("a_file/sub", "is a file, so "), ("a_file", "is a file, so "),
 ])
 def test_figures_refuses_a_bad_output_folder_before_any_work(tmp_path, capsys, monkeypatch, where, needle):
     import nst_edu.figures

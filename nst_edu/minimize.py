@@ -59,6 +59,20 @@ def initial_image(init: Init, shape: tuple[int, ...], content_image: Tensor | No
     raise NstEduError(f"unknown init {init!r}: use 'noise' (the paper), 'content' or an image tensor")
 
 
+def loss_unit(first_loss: float) -> float:
+    """The power of two nearest the first loss: the optimiser minimises eq. (7) divided by it.
+
+    Only α/β shapes the image, yet α and β's common scale sets the loss's size, and L-BFGS has a few
+    absolute constants (its curvature check y·s > 1e-10, the first step min(1, 1/|g|₁)·lr; Adam's
+    ε = 1e-8): at α = 1e-9, β = 1e-6 they stop the run. Divided by this unit, the loss starts
+    between ½√2 and √2 whatever the scale. A power of two, because dividing by one changes no digit:
+    a run whose loss already started near 1 is unchanged to the bit.
+    """
+    if not math.isfinite(first_loss) or first_loss <= 0:
+        return 1.0
+    return 2.0 ** round(math.log2(first_loss))
+
+
 def heap_kept(x: Tensor) -> AbstractContextManager[None]:
     """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
     ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
@@ -89,6 +103,7 @@ def minimize(
     bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)
 
     guard_blowup = how.optimizer == "adam" or how.line_search is None
+    unit: list[float] = []  # the loss's unit for the optimiser, fixed at the first evaluation
 
     def closure() -> Tensor:
         if watch.stop_event is not None and watch.stop_event.is_set():
@@ -110,7 +125,10 @@ def minimize(
                 f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
                 f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
             )
-        loss.backward()
+        if not unit:
+            unit.append(loss_unit(value))
+        scaled = loss / unit[0]  # what the optimiser sees; the history keeps eq. (7)'s own units
+        scaled.backward()
         step = len(hist) + 1
         hist.step.append(step)
         hist.content.append(values[1])
@@ -125,7 +143,7 @@ def minimize(
         if watch.callback is not None and (step % max(1, watch.callback_every) == 0 or step == steps):
             img = x.detach().clamp(0, 1).cpu()
             watch.callback(StepInfo(step, steps, value, hist.content[-1], hist.style[-1], img))
-        return loss
+        return scaled
 
     reason, interrupted = "finished", False
     start = time.perf_counter()

@@ -61,7 +61,8 @@ def synthesize(
             paper (Gatys et al. 2017, notebook 07): a list of artworks, their Gram matrices
             blended with ``style_blend``; or a :class:`~nst_edu.guidance.Guidance`, a painting
             per region of the output (spatial control).
-        alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2).
+        alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2): the optimiser
+            sees the loss in a unit set by its first value (:func:`nst_edu.minimize.loss_unit`).
         content_layers: layers of L_content (paper: conv4_2). style_layers: layers of L_style
             (paper: conv1_1 … conv5_1). style_weights: w_l (default 1/len(style_layers) each).
         style_blend: with several style images, a weight each (e.g. [0.7, 0.3]; normalised to

@@ -1,8 +1,9 @@
 """The install story: pyproject, constraints, environment.yml, Makefile, CI and README agree."""
+import os
 import re
+import sys
+import tomllib
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,6 @@ def _env_pip_requirements() -> list[str]:
 
 
 def test_environment_yml_matches_pyproject_and_constraints():
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"] \
         + project["optional-dependencies"]["browser"] + project["optional-dependencies"]["book"] \
@@ -59,3 +59,16 @@ def test_only_the_widgets_package_imports_ipywidgets():
                  if "widgets" not in p.relative_to(ROOT / "nst_edu").parts
                  and re.search(r"^\s*(import|from) ipywidgets", p.read_text(), re.M)]
     assert offenders == []
+
+
+def test_the_python_we_claim_is_the_python_we_test():
+    """README, pyproject and environment.yml claim one oldest Python, and CI runs the tests on it."""
+    claimed = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    oldest = re.fullmatch(r">=(3\.\d+)", claimed).group(1)
+    readme = re.findall(r"Python ≥ (3\.\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    env = re.findall(r"- python>=(3\.\d+)", (ROOT / "environment.yml").read_text())
+    assert readme and set(readme) == {oldest} and env == [oldest], (oldest, readme, env)
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert tuple(map(int, running.split("."))) >= tuple(map(int, oldest.split(".")))
+    if os.environ.get("CI"):  # CI (.ci/run) tests the oldest version we claim, nothing newer
+        assert running == oldest, f"CI ran Python {running}, but we claim {oldest}: test {oldest} or claim {running}"

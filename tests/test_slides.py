@@ -111,6 +111,12 @@ def test_the_deck_follows_the_paper() -> None:
         assert slide.count("$$") == 2 and slide.count("\n* ") >= 2, n
 
 
+def test_the_readme_says_how_many_slides_the_deck_has() -> None:
+    said = re.findall(r"reading_session.ipynb` is a slide deck of the paper for a reading group: (\d+) slides",
+                      (REPO / "README.md").read_text(encoding="utf-8"))
+    assert said and int(said[0]) == slides.count_slides(NB), (said, slides.count_slides(NB))
+
+
 def test_check_deck_holds_each_cell_to_its_picture_count() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("figures.draw_figure3(fig3)")],
                                   metadata={"nst_edu": {"figures": 1, "slides": 1}})

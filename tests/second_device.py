@@ -7,7 +7,9 @@ tensor, but its ``.device`` is ``meta``, and every operator checks what a GPU ch
 
 * all tensor arguments on one device (a 0-dim CPU tensor may join, as it may join a CUDA op), else
   ``RuntimeError: Expected all tensors to be on the same device …``, torch's own message;
-* ``.numpy()`` of such a tensor fails, as for a CUDA tensor: drawing code must bring images to the CPU.
+* ``.numpy()`` of such a tensor fails, as for a CUDA tensor: drawing code must bring images to the CPU;
+* no float64 (or complex128) tensor may live there, as on Apple's MPS, with its message: float64
+  work stays on the CPU (notebook 04's gradient checks, ``control``'s colour conversion).
 
 ``NST_EDU_DEVICE=meta`` makes ``default_device()`` pick it, as it picks a GPU on a student's
 machine. Why "meta" and not a fake "cuda": torch's CUDA build looks up a CUDA stream for every
@@ -68,6 +70,17 @@ def _is_other(device: Any) -> bool:
     return device is not None and torch.device(device).type == OTHER.type
 
 
+_NO_FLOAT64 = (torch.float64, torch.complex128)
+
+
+def _refuse_float64(out: Any) -> None:
+    """MPS has no float64: what a student's Mac refuses, the second device refuses (torch's MPS message)."""
+    for t in tree_map(lambda t: t, out) if isinstance(out, (tuple, list)) else [out]:
+        if isinstance(t, torch.Tensor) and t.dtype in _NO_FLOAT64:
+            raise TypeError("Cannot convert a MPS Tensor to float64 dtype as the MPS framework doesn't support "
+                            f"float64. Please use float32 instead. (second_device: {t.dtype} on {OTHER})")
+
+
 class _SecondDeviceMode(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
@@ -100,6 +113,8 @@ class _SecondDeviceMode(TorchDispatchMode):
         else:
             elsewhere = devices == {str(OTHER)}
         out = func(*plain_args, **plain_kwargs)
+        if elsewhere:
+            _refuse_float64(out)
         if func._schema.is_mutable:  # in place: the first argument changed; hand it back as it was
             return args[0]
         if elsewhere:

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# bash with pipefail: `build | tee log` fails when the build fails, not when tee does.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 # Beside ../shared (CI, a developer's checkout) the catalogue reads its images there, not the network.
 ifneq ($(wildcard ../shared/images),)
@@ -60,9 +63,11 @@ test-browser: setup
 book: setup
 	$(PY) book/build.py --out build/book --cache build/cache
 
-# The same build in quick mode: the test path (make test opens it in Chromium).
+# The same build in quick mode: the test path (make test opens it in Chromium; tests/test_book.py reads
+# the progress lines it printed in build/book-quick.log).
 book-quick: setup
-	$(PY) book/build.py --quick --out build/book-quick --cache build/cache-quick
+	mkdir -p build
+	$(PY) book/build.py --quick --out build/book-quick --cache build/cache-quick | tee build/book-quick.log
 
 # The reading-session deck (notebooks/reading_session.ipynb) for any browser, offline: build/slides/index.html
 # and its PDF handout; it reuses the book's synthesis cache. Present it live instead with RISE from make lab.

@@ -38,6 +38,9 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if given:
         path = (REPO / given).resolve()
         assert (path / "index.html").exists(), f"NST_EDU_BOOK={given} has no index.html: run make book-quick"
+        log = path.with_name(path.name + ".log")  # what make book-quick printed (the Makefile tees it)
+        assert log.is_file(), f"{log} is missing: make book-quick writes it"
+        _assert_progress_lines(log.read_text(encoding="utf-8"))
         return path
     if not os.environ.get("NST_EDU_MIRROR") and not (REPO.parent / "shared" / "images").is_dir():
         pytest.skip("no image mirror: set NST_EDU_MIRROR to the folder of catalogue images (../shared/images)")
@@ -47,9 +50,15 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([sys.executable, str(REPO / "book" / "build.py"), "--quick", "--out", str(out / "site"),
                            "--cache", str(out / "cache")], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in build.CHAPTERS:  # a progress line per notebook, with its time
-        assert re.search(rf"\] {name}: (executed|reused \(code unchanged\)) in \d+\.\d s", proc.stdout), proc.stdout
+    _assert_progress_lines(proc.stdout)
     return out / "site"
+
+
+def _assert_progress_lines(printed: str) -> None:
+    """A progress line per notebook, with its time, and the closing count."""
+    for name in build.CHAPTERS:
+        assert re.search(rf"\] {name}: (executed|reused \(code unchanged\)) in \d+\.\d s", printed), printed
+    assert re.search(rf"book: {len(build.CHAPTERS)} chapters, \d+ pictures in \d+\.\d s", printed), printed
 
 
 def _pages(book: Path) -> list[Path]:

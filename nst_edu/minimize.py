@@ -103,7 +103,7 @@ def minimize(
     bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)
 
     guard_blowup = how.optimizer == "adam" or how.line_search is None
-    unit: list[float] = []  # the loss's unit for the optimiser, fixed at the first evaluation
+    unit: list[Tensor] = []  # the loss's unit for the optimiser, fixed at the first evaluation
 
     def closure() -> Tensor:
         if watch.stop_event is not None and watch.stop_event.is_set():
@@ -125,9 +125,9 @@ def minimize(
                 f"loss diverged at step {len(hist) + 1} ({value:.3g}): lower the learning rate "
                 f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
             )
-        if not unit:
-            unit.append(loss_unit(value))
-        scaled = loss / unit[0]  # what the optimiser sees; the history keeps eq. (7)'s own units
+        if not unit:  # one unit per image of a batch: each sees what it would see alone
+            unit.append(terms.total.new_tensor([loss_unit(v) for v in terms.total.detach().reshape(-1).tolist()]))
+        scaled = (terms.total.reshape(-1) / unit[0]).sum()  # what the optimiser sees; the history keeps eq. (7)'s units
         scaled.backward()
         step = len(hist) + 1
         hist.step.append(step)

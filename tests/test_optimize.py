@@ -1,4 +1,5 @@
 """The synthesis loop on tiny images with random (fast) weights."""
+import re
 import threading
 
 import pytest
@@ -232,10 +233,17 @@ def test_weights_that_are_not_finite_numbers_are_refused(model, bad, match):
 def test_an_image_too_large_for_memory_is_refused_before_any_work(model, monkeypatch):
     from nst_edu import estimate
 
-    monkeypatch.setattr(estimate, "free_memory_bytes", lambda device: 50_000_000)  # a 50 MB machine
-    with pytest.raises(NstEduError, match=r"needs about .* GB but cpu memory has 0.05 GB free: use size \d+ or less"):
+    free = 50_000_000
+    monkeypatch.setattr(estimate, "free_memory_bytes", lambda device: free)  # a 50 MB machine
+    with pytest.raises(NstEduError, match=r"needs about .* GB but cpu memory has 0.05 GB free: use size \d+ or less") \
+            as refused:
         synthesis.synthesize(torch.rand(1, 3, 600, 800), None, model=model, content_layers=["conv2_1"], steps=2,
                              progress=False)
+    hint = int(re.search(r"use size (\d+) or less", str(refused.value)).group(1))
+
+    def need(long_side: int) -> int:  # the same 3:4 aspect
+        return estimate.estimate((round(600 * long_side / 800), long_side), ["conv2_1"], "cpu", 1).peak_memory_bytes
+    assert hint < 800 and need(hint) <= free < need(hint + 1), "the hint is not the largest size that fits"
 
 
 def test_the_white_noise_is_a_tenth_around_mid_grey():

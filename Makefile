@@ -12,7 +12,7 @@ ifneq ($(wildcard ../shared/images),)
 export NST_EDU_MIRROR ?= $(abspath ../shared/images)
 endif
 
-.PHONY: setup lab lint fuzz test test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick slides slides-quick figures assignments benchmarks clean
+.PHONY: setup lab lint fuzz mutate test test-full test-unit test-notebooks test-notebooks-elsewhere test-browser book book-quick slides slides-quick figures assignments benchmarks clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,20 @@ test: setup lint book-quick slides-quick
 	NST_EDU_QUICK=1 NST_EDU_BOOK=build/book-quick NST_EDU_SLIDES=build/slides-quick $(PY) -m pytest -q tests
 	NST_EDU_QUICK=1 $(PY) -m pytest -q --nbval-lax notebooks/
 	$(MAKE) --no-print-directory test-notebooks-elsewhere
+
+# Every notebook in full mode (the CPU's sizes, config.setup), its asserts and figure counts as in
+# make test. Not in CI: it takes long (README, "Testing"). A cell may run for minutes.
+test-full: setup
+	NST_EDU_QUICK=0 $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=3600 notebooks/
+
+# Mutation testing ([tool.mutmut] in pyproject.toml): mutmut plants one fault at a time in the paper's six
+# files and checks.py and runs the tests that reach it; a mutant that no test notices "survives".
+# From a clean start (mutants/ removed), so the score is today's. README, "Testing": score and time.
+mutate: setup
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutate]"
+	rm -rf mutants
+	NST_EDU_QUICK=1 $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
 
 # The command-line fuzz test with thousands of generated cases (make test runs a few dozen).
 fuzz: setup

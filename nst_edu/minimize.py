@@ -126,7 +126,8 @@ def minimize(
                 f"(lr) or use optimizer='lbfgs'; the best image so far was kept"
             )
         if not unit:  # one unit per image of a batch: each sees what it would see alone
-            unit.append(terms.total.new_tensor([loss_unit(v) for v in terms.total.detach().reshape(-1).tolist()]))
+            units = [loss_unit(v) for v in terms.total.detach().reshape(-1).tolist()]
+            unit.append(torch.tensor(units, dtype=terms.total.dtype, device=terms.total.device))
         scaled = (terms.total.reshape(-1) / unit[0]).sum()  # what the optimiser sees; the history keeps eq. (7)'s units
         scaled.backward()
         step = len(hist) + 1

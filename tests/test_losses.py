@@ -110,3 +110,15 @@ def test_gram_backward_matches_autograd_of_the_plain_product(fmt, batch):
     assert torch.allclose(ours, F.grad, rtol=1e-12, atol=1e-12)
     assert ours.is_contiguous(memory_format=fmt)  # no layout change for the layers below
     assert torch.autograd.gradcheck(losses.gram_matrix, (F[:1].detach().requires_grad_(True),))
+
+
+def test_the_moved_ratio_names_warn_at_the_callers_line_and_others_are_attribute_errors():
+    from nst_edu import ratio
+
+    said = r"^nst_edu\.losses\.paper_ratio moved to nst_edu\.ratio\.paper_ratio$"
+    with pytest.warns(DeprecationWarning, match=said) as caught:
+        moved = losses.paper_ratio
+    assert moved is ratio.paper_ratio
+    assert caught[0].filename == __file__  # stacklevel 2: the line that used the old name
+    with pytest.raises(AttributeError, match=r"^module 'nst_edu.losses' has no attribute 'gram'$"):
+        losses.gram  # noqa: B018

@@ -1,4 +1,6 @@
 """VGG-19: layer names, translation, truncation, weights and preprocessing."""
+import re
+
 import pytest
 import torch
 import torchvision
@@ -122,3 +124,34 @@ def test_torchvision_weights_offline_error_names_the_fix(tmp_path, monkeypatch):
 def test_normalize_needs_caffe_weights():
     with pytest.raises(NstEduError, match="normalize"):
         vgg.vgg19(weights=None, normalize=True)
+
+
+# ------------------------------------------------- what mutation testing found unwatched (make mutate)
+def test_the_typo_hint_names_real_ranges_and_a_table_that_exists():
+    from nst_edu import layers
+
+    with pytest.raises(LayerNameError) as info:
+        vgg.layer_index("conv4_5")
+    message = str(info.value)
+    assert message.startswith("unknown VGG-19 layer 'conv4_5': valid names are ")
+    table = re.search(r"\(see nst_edu\.layers\.(\w+)\)$", message).group(1)
+    names = getattr(layers, table)
+    for kind in ("conv", "relu", "pool"):  # "conv1_1 … conv5_4": the first and last of each kind
+        of_kind = [n for n in names if n.startswith(kind)]
+        assert f"{of_kind[0]} … {of_kind[-1]}" in message
+
+
+def test_an_unknown_naming_convention_is_named_with_the_ones_there_are():
+    with pytest.raises(NstEduError, match=r"^unknown naming convention 'caffe': use 'paper', 'torchvision', "
+                                          r"'tutorial' or 'keras'$"):
+        vgg.translate_layer("conv1_1", to="caffe")
+
+
+def test_the_default_network_is_the_papers():
+    """Caffe's VGG-19, average pooling, normalised: what VGG19Features() and vgg19() give unasked."""
+    for model in (vgg.VGG19Features(layers=["pool1"]), vgg.vgg19(layers=["pool1"], device="cpu")):
+        assert (model.weights, model.pooling, model.normalized) == ("caffe", "avg", True)
+        assert isinstance(model.layers.pool1, nn.AvgPool2d)
+    explicit = vgg.VGG19Features(weights="caffe", pooling="avg", normalize=True, layers=["pool1"])
+    assert torch.equal(vgg.VGG19Features(layers=["pool1"]).layers.conv1_1.weight, explicit.layers.conv1_1.weight)
+    assert vgg.VGG19Features(weights="caffe", normalize=False, layers=["conv1_1"]).normalized is False

@@ -20,7 +20,18 @@ import sys
 #: Functions called at import time (their results are module constants).
 AT_IMPORT = {"nst_edu.layers.x__layer_names", "nst_edu.layers.x__aliases"}
 #: Mutants that change nothing a caller can observe, and why (filled in from `mutmut show`).
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "nst_edu.losses.x___getattr____mutmut_8": "stacklevel=3: under mutmut its trampoline is one more frame, so 3 "
+                                              "names the test's line as 2 does without it (tests/test_losses.py)",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_83": "ReLU(inplace=None): None is falsy, as False",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_89": "AvgPool2d(2, None): the stride defaults to the kernel, 2",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_90": "AvgPool2d(2): the same",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_91": "AvgPool2d(2, ): the same",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_98": "MaxPool2d(2, None): the stride defaults to the kernel, 2",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_99": "MaxPool2d(2): the stride defaults to the kernel, 2",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_100": "MaxPool2d(2, ): the same",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_114": "register_buffer(persistent=None): None is falsy, as False",
+}
 KILLED = {"killed", "timeout", "suspicious"}
 
 

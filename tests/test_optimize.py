@@ -19,8 +19,9 @@ def images():
 
 def run(model, content=None, style=None, **kw):
     kw.setdefault("steps", 15)
+    kw.setdefault("progress", False)
     return synthesis.synthesize(content, style, model=model, content_layers=["conv2_1"],
-                               style_layers=LAYERS, progress=False, device="cpu", **kw)
+                               style_layers=LAYERS, device="cpu", **kw)
 
 
 @pytest.mark.parametrize("which", ["content", "style", "both"])
@@ -298,3 +299,39 @@ def test_the_loss_unit_is_the_power_of_two_nearest_the_first_loss():
     from nst_edu.minimize import loss_unit
     assert [loss_unit(v) for v in (1.0, 1.4, 1.5, 3e-9, 5e5)] == [1.0, 1.0, 2.0, 2.0**-28, 2.0**19]
     assert loss_unit(0.0) == loss_unit(float("nan")) == loss_unit(-1.0) == 1.0
+
+
+# ------------------------------------------------- what mutation testing found unwatched (make mutate)
+@pytest.mark.parametrize("optimizer, default_lr", [("lbfgs", 1.0), ("adam", 0.02)])
+def test_the_default_learning_rates(model, images, optimizer, default_lr):
+    unset = run(model, *images, optimizer=optimizer, seed=0, steps=8)
+    given = run(model, *images, optimizer=optimizer, lr=default_lr, seed=0, steps=8)
+    other = run(model, *images, optimizer=optimizer, lr=default_lr / 2, seed=0, steps=8)
+    assert torch.equal(unset.image, given.image) and not torch.equal(unset.image, other.image)
+
+
+def test_the_callback_sees_every_kth_step_and_the_last_with_its_numbers(model, images):
+    seen = []
+    r = run(model, *images, steps=12, callback=seen.append, callback_every=5)
+    assert [s.step for s in seen] == [5, 10, 12] and {s.steps for s in seen} == {12}
+    for s in seen:
+        k = s.step - 1
+        assert (s.total, s.content, s.style) == (r.history.total[k], r.history.content[k], r.history.style[k])
+        assert s.image.device.type == "cpu" and s.image.shape == r.image.shape
+        assert 0 <= float(s.image.min()) and float(s.image.max()) <= 1
+    run(model, *images, steps=3, callback=seen.append, callback_every=0)
+    assert [s.step for s in seen[3:]] == [1, 2, 3]  # callback_every below 1: every step
+
+
+def test_the_progress_bar_is_shown_when_asked_and_the_time_is_measured(model, images, capsys):
+    import time
+
+    start = time.perf_counter()
+    r = run(model, *images, steps=4, progress=True)
+    elapsed = time.perf_counter() - start
+    shown = capsys.readouterr().err
+    assert "synthesis:" in shown and "/4 [" in shown
+    assert shown.rstrip("\r").split("\r")[-1].strip() == ""  # erased when done (leave=False)
+    assert 0 < r.wall_time <= elapsed
+    run(model, *images, steps=4, progress=False)
+    assert capsys.readouterr().err == ""

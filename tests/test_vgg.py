@@ -155,3 +155,46 @@ def test_the_default_network_is_the_papers():
     explicit = vgg.VGG19Features(weights="caffe", pooling="avg", normalize=True, layers=["pool1"])
     assert torch.equal(vgg.VGG19Features(layers=["pool1"]).layers.conv1_1.weight, explicit.layers.conv1_1.weight)
     assert vgg.VGG19Features(weights="caffe", normalize=False, layers=["conv1_1"]).normalized is False
+
+
+def test_paper_name_reads_every_convention():
+    """The explorer's layer pickers take any convention and show the paper's name."""
+    for given in ("conv2_2", "conv_4", 7, "block2_conv2"):
+        assert vgg.paper_name(given) == "conv2_2"
+    assert vgg.paper_name("relu2_2") == "relu2_2" and vgg.paper_name("pool_3") == "pool3"
+    with pytest.raises(LayerNameError, match="conv9_9"):
+        vgg.paper_name("conv9_9")
+
+
+def test_no_layers_named_keeps_the_whole_network():
+    whole = vgg.VGG19Features(weights=None).available_layers
+    assert whole == vgg.LAYER_NAMES
+    assert vgg.VGG19Features(weights=None, layers=[]).available_layers == whole
+    assert vgg.VGG19Features(weights=None, layers=["conv2_1"]).available_layers[-1] == "relu2_1"
+
+
+@pytest.mark.parametrize("weights", [None, "caffe"])
+def test_each_layer_has_the_papers_number_of_filters(weights):
+    """N_l: 64, 128, 256, 512, 512 filters in blocks 1-5, with random weights as with Caffe's."""
+    model = vgg.VGG19Features(weights=weights, normalize=False)
+    responses = model(torch.rand(1, 3, 32, 32), list(vgg.CONV_LAYERS))
+    for name, F in responses.items():
+        assert F.shape[1] == (64, 128, 256, 512, 512)[int(name[4]) - 1], name
+
+
+@pytest.mark.parametrize("pooling, pool", [("avg", torch.nn.functional.avg_pool2d),
+                                           ("max", torch.nn.functional.max_pool2d)])
+def test_each_pooling_summarises_two_by_two_blocks(pooling, pool):
+    model = vgg.VGG19Features(weights=None, pooling=pooling, layers=["pool1"])
+    image = torch.rand(1, 3, 12, 16)
+    r = model(image, ["relu1_2", "pool1"])
+    assert r["pool1"].shape[-2:] == (6, 8)
+    assert torch.equal(r["pool1"], pool(r["relu1_2"], kernel_size=2, stride=2))
+
+
+@pytest.mark.parametrize("weights", ["caffe", None])
+def test_the_state_is_the_convolutions_only(weights):
+    """The preprocessing constants are buffers that a saved state_dict leaves out."""
+    model = vgg.VGG19Features(weights=weights, normalize=False, layers=["conv1_2"])
+    assert sorted(model.state_dict()) == ["layers.conv1_1.bias", "layers.conv1_1.weight",
+                                          "layers.conv1_2.bias", "layers.conv1_2.weight"]

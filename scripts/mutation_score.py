@@ -23,6 +23,9 @@ AT_IMPORT = {"nst_edu.layers.x__layer_names", "nst_edu.layers.x__aliases"}
 EQUIVALENT: dict[str, str] = {
     "nst_edu.losses.x___getattr____mutmut_8": "stacklevel=3: under mutmut its trampoline is one more frame, so 3 "
                                               "names the test's line as 2 does without it (tests/test_losses.py)",
+    "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
+    "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
+                                                       "whole network, as len - 1 + 1",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_83": "ReLU(inplace=None): None is falsy, as False",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_89": "AvgPool2d(2, None): the stride defaults to the kernel, 2",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_90": "AvgPool2d(2): the same",

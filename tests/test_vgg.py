@@ -198,3 +198,14 @@ def test_the_state_is_the_convolutions_only(weights):
     model = vgg.VGG19Features(weights=weights, normalize=False, layers=["conv1_2"])
     assert sorted(model.state_dict()) == ["layers.conv1_1.bias", "layers.conv1_1.weight",
                                           "layers.conv1_2.bias", "layers.conv1_2.weight"]
+
+
+def test_vgg19_goes_where_it_is_told_and_else_to_the_default_device(monkeypatch):
+    from second_device import second_device
+
+    with second_device() as elsewhere:  # it is the default device here, as a student's GPU would be
+        assert vgg.vgg19(weights=None, layers=["conv1_1"]).device == elsewhere
+        assert vgg.vgg19(weights=None, layers=["conv1_1"], device="cpu").device.type == "cpu"
+        monkeypatch.delenv("NST_EDU_DEVICE")  # no GPU: the default is the CPU
+        assert vgg.vgg19(weights=None, layers=["conv1_1"]).device.type == "cpu"
+        assert vgg.vgg19(weights=None, layers=["conv1_1"], device=elsewhere).device == elsewhere

@@ -124,3 +124,9 @@ def test_the_moved_ratio_names_warn_at_the_callers_line_and_others_are_attribute
     assert not caught[0].filename.endswith("losses.py")
     with pytest.raises(AttributeError, match=r"^module 'nst_edu.losses' has no attribute 'gram'$"):
         losses.gram  # noqa: B018
+
+
+def test_with_no_style_layers_the_style_loss_is_a_zero_tensor():
+    """Eq. (5) over no layers: a tensor 0, so the objective can add it and call .detach() on it."""
+    empty = losses.style_loss({}, {})
+    assert isinstance(empty, torch.Tensor) and float(empty) == 0.0

@@ -6,6 +6,7 @@ import torch
 
 from nst_edu import losses
 from nst_edu import ratio as units
+from nst_edu.errors import NstEduError
 from nst_edu.objective import make_objective
 
 LAYERS = ["conv1_1", "conv2_1"]
@@ -73,3 +74,22 @@ def test_the_ratio_names_moved_from_losses_forward_with_a_warning():
     assert moved is units.exact_ratio
     with pytest.raises(AttributeError):
         losses.no_such_name
+
+
+def test_blend_weights_normalise_per_layer_and_refuse_what_cannot_be_a_blend():
+    from nst_edu.objective import blend_weights
+
+    layers = ["conv1_1", "conv5_1"]
+    assert blend_weights(4, layers, None) == {n: [0.25] * 4 for n in layers}
+    assert blend_weights(2, layers, [3, 1]) == {n: [0.75, 0.25] for n in layers}
+    assert blend_weights(2, layers, [{"conv1_1": 1.0}, {"conv5_1": 2.0}]) == {"conv1_1": [1.0, 0.0],
+                                                                             "conv5_1": [0.0, 1.0]}
+    with pytest.raises(NstEduError, match=r"^3 style weights for 2 style images: give one weight per style image$"):
+        blend_weights(2, layers, [1, 1, 1])
+    with pytest.raises(NstEduError, match=r"^style weights must be finite and ≥ 0, got \[-1\.0, 1\.0\] at conv1_1$"):
+        blend_weights(2, layers, [-1, 1])
+    with pytest.raises(NstEduError, match=r"finite and ≥ 0, got \[nan, 1\.0\]"):
+        blend_weights(2, layers, [float("nan"), 1])
+    with pytest.raises(NstEduError, match=r"^every style weight is 0 at conv5_1: give that layer a weight or remove it "
+                                          r"from style_layers$"):
+        blend_weights(2, layers, [{"conv1_1": 1.0}, {"conv1_1": 1.0}])

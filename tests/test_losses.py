@@ -1,4 +1,6 @@
 """The paper's equations against independent computations and autograd."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -121,7 +123,7 @@ def test_the_moved_ratio_names_warn_at_the_callers_line_and_others_are_attribute
     assert moved is ratio.paper_ratio
     # stacklevel 2 names the line that used the old name, not losses.py (under make mutate, mutmut's
     # trampoline is a frame in between, so the test can only say where the warning is not).
-    assert not caught[0].filename.endswith("losses.py")
+    assert Path(caught[0].filename).parent.name != "nst_edu"
     with pytest.raises(AttributeError, match=r"^module 'nst_edu.losses' has no attribute 'gram'$"):
         losses.gram  # noqa: B018
 

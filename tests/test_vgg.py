@@ -1,4 +1,5 @@
 """VGG-19: layer names, translation, truncation, weights and preprocessing."""
+import os
 import re
 
 import pytest
@@ -206,6 +207,8 @@ def test_vgg19_goes_where_it_is_told_and_else_to_the_default_device(monkeypatch)
     with second_device() as elsewhere:  # it is the default device here, as a student's GPU would be
         assert vgg.vgg19(weights=None, layers=["conv1_1"]).device == elsewhere
         assert vgg.vgg19(weights=None, layers=["conv1_1"], device="cpu").device.type == "cpu"
-        monkeypatch.delenv("NST_EDU_DEVICE")  # no GPU: the default is the CPU
-        assert vgg.vgg19(weights=None, layers=["conv1_1"]).device.type == "cpu"
-        assert vgg.vgg19(weights=None, layers=["conv1_1"], device=elsewhere).device == elsewhere
+        with monkeypatch.context() as env:  # undone before second_device() puts its variable back
+            env.delenv("NST_EDU_DEVICE")  # no GPU: the default is the CPU
+            assert vgg.vgg19(weights=None, layers=["conv1_1"]).device.type == "cpu"
+            assert vgg.vgg19(weights=None, layers=["conv1_1"], device=elsewhere).device == elsewhere
+    assert "NST_EDU_DEVICE" not in os.environ  # nothing leaks into the tests after this one

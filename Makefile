@@ -34,18 +34,19 @@ test: setup lint book-quick slides-quick
 	$(MAKE) --no-print-directory test-notebooks-elsewhere
 
 # Every notebook in full mode (the CPU's sizes, config.setup), its asserts and figure counts as in
-# make test. Not in CI: it takes long (README, "Testing"). A cell may run for minutes.
+# make test. Not in CI: it takes long (README, "For developers"). A cell may run for minutes.
 test-full: setup
 	NST_EDU_QUICK=0 $(PY) -m pytest -q --nbval-lax --nbval-cell-timeout=3600 notebooks/
 
 # Mutation testing ([tool.mutmut] in pyproject.toml): mutmut plants one fault at a time in the paper's six
 # files and checks.py and runs the tests that reach it; a mutant that no test notices "survives".
-# From a clean start (mutants/ removed), so the score is today's. README, "Testing": score and time.
+# From a clean start (mutants/ removed): mutmut keeps stale coverage when tests change between runs.
+# scripts/mutation_score.py prints the score per file (README, "For developers").
 mutate: setup
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutate]"
 	rm -rf mutants
 	NST_EDU_QUICK=1 $(VENV)/bin/mutmut run --max-children 2
-	$(VENV)/bin/mutmut results
+	$(PY) scripts/mutation_score.py
 
 # The command-line fuzz test with thousands of generated cases (make test runs a few dozen).
 fuzz: setup

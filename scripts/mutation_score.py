@@ -43,6 +43,9 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_168": "IMAGENET_STD.view(3, 1, 1): broadcasts as (1, 3, 1, 1)",
 }
 KILLED = {"killed", "timeout", "suspicious"}
+#: The paper's six files (README, "Reading the code"): the issue's goal is >= 90 % in these together.
+PAPER = {"nst_edu.layers", "nst_edu.vgg", "nst_edu.losses", "nst_edu.objective", "nst_edu.minimize",
+         "nst_edu.synthesis"}
 
 
 def main() -> int:
@@ -70,11 +73,14 @@ def main() -> int:
             survivors.append(f"{name}: {status}")
     print("| file | mutants | not checked | killed | not noticed | at import | equivalent | score |")
     print("|---|---|---|---|---|---|---|---|")
-    total = collections.Counter()
+    total, paper = collections.Counter(), collections.Counter()
     for module in sorted(rows):
         c = rows[module]
         total.update(c)
+        if module in PAPER:
+            paper.update(c)
         print(_row(module.replace(".", "/") + ".py", c))
+    print(_row("the paper's six files", paper))
     print(_row("all", total))
     print("\nnot noticed:" if survivors else "\nevery mutant was noticed")
     for s in survivors:

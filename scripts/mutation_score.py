@@ -24,6 +24,18 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.losses.x___getattr____mutmut_8": "stacklevel=3: under mutmut its trampoline is one more frame, so 3 "
                                               "names the test's line as 2 does without it (tests/test_losses.py)",
     "nst_edu.minimize.xǁ_Stopǁ__init____mutmut_1": "_Stop's message: minimize reads its .reason, never str()",
+    "nst_edu.minimize.x_heap_kept__mutmut_8": "x.shape[+2]: of a (B, 3, H, W) image the same H as shape[-2]",
+    "nst_edu.minimize.x_initial_image__mutmut_23": "0.5 - a·(2u - 1): noise mirrored about grey, the same distribution",
+    "nst_edu.minimize.x_minimize__mutmut_57": "channels_last also when not asked: the same math in another memory "
+                                              "layout (Runtime.channels_last), only the speed differs",
+    "nst_edu.minimize.x_minimize__mutmut_94": "the loss unit in float32, not the loss's dtype: a power of two is exact "
+                                              "in float32 and the division promotes to the loss's dtype",
+    "nst_edu.minimize.x_minimize__mutmut_97": "the same (torch.tensor's default dtype is float32)",
+    "nst_edu.minimize.x_minimize__mutmut_120": "value <= best: a later image with exactly the best loss is kept; "
+                                               "both have the best loss",
+    "nst_edu.minimize.x_minimize__mutmut_132": "set_postfix(refresh=None): when tqdm redraws, not what it shows",
+    "nst_edu.minimize.x_minimize__mutmut_134": "set_postfix(refresh=True by default): the same",
+    "nst_edu.minimize.x_minimize__mutmut_135": "set_postfix(refresh=True): the same",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

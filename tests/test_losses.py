@@ -132,3 +132,9 @@ def test_with_no_style_layers_the_style_loss_is_a_zero_tensor():
     """Eq. (5) over no layers: a tensor 0, so the objective can add it and call .detach() on it."""
     empty = losses.style_loss({}, {})
     assert isinstance(empty, torch.Tensor) and float(empty) == 0.0
+
+
+def test_layer_weights_by_name_take_each_style_layer_and_name_the_missing_ones():
+    assert losses.layer_weights(["a", "b"], {"b": 2, "a": 0.5, "c": 9.0}) == {"a": 0.5, "b": 2.0}
+    with pytest.raises(ValueError, match=r"^no style weight for layer\(s\) \['b'\]: give one per style layer$"):
+        losses.layer_weights(["a", "b"], {"a": 1.0})

@@ -93,3 +93,16 @@ def test_blend_weights_normalise_per_layer_and_refuse_what_cannot_be_a_blend():
     with pytest.raises(NstEduError, match=r"^every style weight is 0 at conv5_1: give that layer a weight or remove it "
                                           r"from style_layers$"):
         blend_weights(2, layers, [{"conv1_1": 1.0}, {"conv1_1": 1.0}])
+
+
+def test_style_targets_refuse_no_artwork_and_skip_a_painting_that_does_not_count(model, images, monkeypatch):
+    from nst_edu import objective
+    with pytest.raises(NstEduError, match="^no style image given: give one, or several with style_blend weights$"):
+        objective.style_targets(model, [], LAYERS)
+    # "a painting that does not count at this layer costs no Gram matrix": one Gram matrix per painting here
+    gram, shapes = losses.gram_matrix, []
+    monkeypatch.setattr(losses, "gram_matrix", lambda F: shapes.append(tuple(F.shape)) or gram(F))
+    first, second, _ = images
+    A = objective.style_targets(model, [first, second], LAYERS, [{"conv1_1": 1.0}, {"conv2_1": 1.0}])
+    assert shapes == [(1, 64, 24, 32), (1, 128, 10, 14)]
+    assert torch.equal(A["conv1_1"], gram(model(first, ["conv1_1"])["conv1_1"]))

@@ -139,6 +139,7 @@ def test_nan_loss_stops_with_a_clear_message(model, images):
     with pytest.warns(RuntimeWarning, match="diverged"):
         r = run(model, bad, None, steps=5)
     assert "lower the learning rate" in r.stop_reason and not r.interrupted
+    assert r.best_step == 0 and r.best_loss == float("inf")  # no step was better than the start
 
 
 def test_line_search_trials_are_not_divergence_and_a_divergence_keeps_the_best(model, images):
@@ -335,3 +336,76 @@ def test_the_progress_bar_is_shown_when_asked_and_the_time_is_measured(model, im
     assert 0 < r.wall_time <= elapsed
     run(model, *images, steps=4, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_the_heap_is_kept_above_8_mib_of_conv1_responses_on_a_cpu(monkeypatch):
+    from nst_edu import allocator
+    from nst_edu import minimize as loop
+    asked = []
+    monkeypatch.setattr(loop, "helps_keep_freed", lambda n: asked.append(n) or n > allocator.KEEP_FREED_ABOVE)
+    monkeypatch.setattr(loop, "keep_freed_memory", lambda enabled: enabled)
+    assert loop.heap_kept(torch.zeros(1, 3, 256, 128)) is False  # 64 filters × 256 × 128 × 4 bytes: 8 MiB, not above
+    assert asked == [64 * 256 * 128 * 4]
+    assert loop.heap_kept(torch.zeros(2, 3, 256, 128)) is True  # a batch of two: 16 MiB
+    assert loop.heap_kept(torch.zeros(2, 3, 256, 128, device="meta")) is False  # only a CPU's heap
+
+
+def test_the_history_keeps_every_step_each_layers_e_l_and_why_the_run_ended(model, images, monkeypatch):
+    from nst_edu import minimize as loop
+    bars = []
+
+    class Bar(loop.tqdm):  # what the progress bar counted and showed last
+        def close(self):
+            if not self.disable:  # tqdm closes once more when it is deleted, then disabled
+                bars.append((self.n, self.postfix))
+            super().close()
+
+    monkeypatch.setattr(loop, "tqdm", Bar)
+    r = run(model, *images, steps=6, progress=True)
+    h = r.history
+    assert r.stop_reason == "finished" and not r.interrupted
+    assert h.step == [1, 2, 3, 4, 5, 6]
+    for i in range(6):  # eq. (5) with w_l = 1/2 each: the style term is the mean of the two layers' E_l
+        assert h.style[i] == pytest.approx(sum(h.style_layers[n][i] for n in LAYERS) / 2, rel=1e-5)
+    assert bars == [(6, f"loss={h.total[-1]:.3g}")]
+    adam = run(model, *images, steps=2, optimizer="adam")  # Adam's loop ends by itself, not by the closure
+    assert adam.stop_reason == "finished" and not adam.interrupted
+
+
+def test_autocast_runs_the_network_in_bfloat16_only_when_asked(model, images, monkeypatch):
+    import contextlib
+
+    from nst_edu import minimize as loop
+    asked = []
+    monkeypatch.setattr(loop.torch, "autocast", lambda *a, **k: asked.append((a, k)) or contextlib.nullcontext())
+    run(model, *images, steps=2)
+    assert asked == []  # not even a disabled autocast: a device type without one fails on entering it
+    run(model, *images, steps=2, autocast=True)
+    assert asked == [(("cpu",), {"dtype": torch.bfloat16})]
+
+
+def test_the_network_is_asked_only_for_the_objectives_layers(model, images):
+    from nst_edu.minimize import minimize
+    from nst_edu.objective import make_objective
+    from nst_edu.settings import Optimization
+    asked = []
+
+    def network(x, layers=None):  # each step stops at the deepest layer eq. (7) needs
+        asked.append(layers)
+        return model(x, layers)
+
+    objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS, alpha=1e-3, beta=1.0)
+    minimize(objective, network, torch.rand(1, 3, 24, 32), Optimization(steps=2))
+    assert len(asked) >= 2 and all(a is not None and list(a) == list(objective.layers) for a in asked)
+
+
+def test_an_init_image_of_the_wrong_shape_is_refused_naming_both_shapes():
+    from nst_edu.minimize import initial_image
+    with pytest.raises(NstEduError, match=r"^init image has shape \(1, 3, 4, 4\) but the output is \(1, 3, 8, 8\): "
+                                          r"resize it$"):
+        initial_image(torch.zeros(1, 3, 4, 4), (1, 3, 8, 8), None, 0)
+    with pytest.raises(NstEduError, match=r"^init='content' needs a content_image: give one or use init='noise'$"):
+        initial_image("content", (1, 3, 8, 8), None, 0)
+    # without a seed, fresh noise each time
+    shape = (1, 3, 8, 8)
+    assert not torch.equal(initial_image("noise", shape, None, None), initial_image("noise", shape, None, None))

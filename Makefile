@@ -40,7 +40,8 @@ test-full: setup
 
 # Mutation testing ([tool.mutmut] in pyproject.toml): mutmut plants one fault at a time in the paper's six
 # files, checks.py, images.py (saving) and __main__.py (the CLI) and runs the tests that reach it; a mutant
-# that no test notices "survives". One torch thread per worker: two workers of two threads on 2 cores crawl.
+# that no test notices "survives". One torch thread per worker (~43 mutants a minute at the start, against
+# ~12 with two threads each: benchmarks/results/mutation_2026-12-02.md).
 # From a clean start (mutants/ removed): mutmut keeps stale coverage when tests change between runs.
 # The paper's six files first, then the rest (a plain `mutmut run` skips mutants already checked, so
 # it also continues a stopped run). scripts/mutation_score.py prints the score per file (README).

@@ -104,3 +104,66 @@ def test_synthesis_does_not_import_dynamo():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+# How synthesize drives it: the settings reach it, and a run does the steps it was asked for.
+
+@pytest.fixture(scope="module")
+def photo_and_painting():
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 20, generator=g)
+
+
+def _bowl(model, photo_and_painting, **kw):
+    """A synthesis whose loss is only a quadratic bowl (α = β = 0): L-BFGS reaches its exact minimum
+    (loss 0, gradient 0) within a few evaluations."""
+    from nst_edu import synthesis
+
+    return synthesis.synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"],
+                                style_layers=["conv1_1", "conv2_1"], device="cpu", progress=False,
+                                alpha=0.0, beta=0.0, extra_loss=lambda x: ((x - 0.3) ** 2).sum(), **kw)
+
+
+def test_a_run_does_its_steps_after_the_loss_stops_changing(model, photo_and_painting):
+    # torch.optim.LBFGS's tolerances (max |g| ≤ 1e-7, a change ≤ 1e-9) would end this run at step 6;
+    # minimize turns them off, so `steps` is the number of evaluations made (plots, times per step).
+    r = _bowl(model, photo_and_painting, steps=30)
+    assert r.history.total[5] < 1e-9 and max(r.history.total[-5:]) < 1e-9  # converged early ...
+    assert r.steps == len(r.history.total) == 30 and r.stop_reason == "finished"  # ... and went on
+
+
+def test_lbfgs_remembers_twenty_steps(model, photo_and_painting, monkeypatch):
+    """The README's L-BFGS memory: 20 pairs by default, passed to the optimiser."""
+    from nst_edu import lbfgs as lbfgs_module
+    from nst_edu import minimize as minimize_module
+
+    seen = {}
+    real = lbfgs_module.lbfgs
+
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(minimize_module, "lbfgs", spy)
+    _bowl(model, photo_and_painting, steps=3)
+    assert seen["history_size"] == 20
+
+
+def test_without_a_line_search_lbfgs_takes_one_evaluation_per_step(model, photo_and_painting):
+    # line_search=None: each iteration is one evaluation at step length lr (the first min(1, 1/|g|₁)·lr),
+    # so on a quadratic bowl the second iteration's quasi-Newton step lands on the bottom at evaluation 3;
+    # strong Wolfe spends evaluations 2–4 growing its first step and gets there at 5 (measured).
+    wolfe = _bowl(model, photo_and_painting, steps=8)
+    fixed = _bowl(model, photo_and_painting, steps=8, line_search=None)
+    assert fixed.history.total[:2] == wolfe.history.total[:2]  # the same start and first trial
+    assert fixed.history.total[2] < 1e-6 < 1.0 < wolfe.history.total[2]
+
+
+def test_a_run_that_ends_inside_a_line_search_returns_its_best_trial(model, photo_and_painting):
+    # Evaluations 2–4 of the bowl are trials of the first line search, each lower than the last. The
+    # budget ends the run at evaluation 3: nst_edu.lbfgs puts x back where the search started (the
+    # start), and minimize returns the best evaluated image, that trial, as `image`.
+    start = _bowl(model, photo_and_painting, steps=1, seed=0).image
+    r = _bowl(model, photo_and_painting, steps=3, seed=0)
+    assert r.best_step == 3 and r.history.total[2] < r.history.total[1] < r.history.total[0]
+    assert torch.equal(r.image, r.best_image) and not torch.equal(r.image, start)

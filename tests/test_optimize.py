@@ -1,6 +1,9 @@
 """The synthesis loop on tiny images with random (fast) weights."""
+import linecache
+import os
 import re
 import threading
+import warnings
 
 import pytest
 import torch
@@ -118,9 +121,37 @@ def test_stop_and_ctrl_c_return_the_best_image_not_the_last(model, images, how):
     assert torch.equal(r.image, seen[best][1]) and torch.equal(r.best_image, seen[best][1])
 
 
+@pytest.mark.parametrize("how", ["finished", "stop", "ctrl-c"])
+def test_adam_returns_its_last_step_and_the_best_image_beside_it(model, images, how):
+    # SynthesisResult.image: "Adam: its last step, or best_image if it diverged". A stop is not a failure:
+    # no warning. The spike at evaluation 6 makes an earlier step the best.
+    stop = threading.Event()
+
+    def then(info):
+        if info.step == 6 and how == "stop":
+            stop.set()
+        if info.step == 6 and how == "ctrl-c":
+            raise KeyboardInterrupt  # inside evaluation 6, before Adam's update
+
+    kw = dict(optimizer="adam", lr=0.05, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r, seen, best = _spiked_run(model, images, at=6, spike=10.0, then=then,
+                                    steps=6 if how == "finished" else 50, stop_event=stop, **kw)
+    _, path, _ = _spiked_run(model, images, at=6, spike=10.0, steps=7, **kw)  # the same path, one step on
+    assert r.stop_reason == {"finished": "finished", "stop": "stopped", "ctrl-c": "interrupted"}[how]
+    assert r.steps == 6 and best < 5 and torch.equal(r.best_image, seen[best][1])
+    last = path[5][1] if how == "ctrl-c" else path[6][1]  # x after 6 updates is what evaluation 7 sees
+    assert torch.equal(r.image, last) and not torch.equal(r.image, r.best_image)
+
+
 def test_a_divergence_returns_the_best_image(model, images):
-    with pytest.warns(RuntimeWarning, match="diverged at step 8"):
+    with pytest.warns(RuntimeWarning, match="diverged at step 8") as caught:
         r, seen, best = _spiked_run(model, images, at=8, spike=float("nan"), steps=20)
+    if not os.environ.get("MUTANT_UNDER_TEST"):  # under make mutate, mutmut's trampolines add frames
+        # stacklevel: the warning names the line that called synthesize (in run() above)
+        assert caught[0].filename == __file__
+        assert "synthesis.synthesize(" in linecache.getline(__file__, caught[0].lineno)
     assert not r.interrupted and r.steps == len(seen) == 7 and r.best_step == best + 1
     assert torch.equal(r.image, seen[best][1]) and r.best_loss == seen[best][0]
 
@@ -255,23 +286,6 @@ def test_the_white_noise_is_a_tenth_around_mid_grey():
     x = initial_image("noise", (1, 3, 64, 64), None, seed=0)
     assert 0.4 <= float(x.min()) < 0.41 and 0.59 < float(x.max()) <= 0.6
     assert abs(float(x.mean()) - 0.5) < 0.005 and abs(float(x.std()) - 0.2 / 12**0.5) < 0.003
-
-
-def test_lbfgs_remembers_twenty_steps(model, images, monkeypatch):
-    """The README's L-BFGS memory: 20 pairs by default, passed to the optimiser."""
-    from nst_edu import lbfgs as lbfgs_module
-    from nst_edu import minimize as minimize_module
-
-    seen = {}
-    real = lbfgs_module.lbfgs
-
-    def spy(*args, **kw):
-        seen.update(kw)
-        return real(*args, **kw)
-
-    monkeypatch.setattr(minimize_module, "lbfgs", spy)
-    run(model, *images, steps=3)
-    assert seen["history_size"] == 20
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])

@@ -36,6 +36,20 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.minimize.x_minimize__mutmut_132": "set_postfix(refresh=None): when tqdm redraws, not what it shows",
     "nst_edu.minimize.x_minimize__mutmut_134": "set_postfix(refresh=True by default): the same",
     "nst_edu.minimize.x_minimize__mutmut_135": "set_postfix(refresh=True): the same",
+    "nst_edu.minimize.x_minimize__mutmut_184": "max_eval=None (1.25·steps): the closure ends the run at `steps` "
+                                               "evaluations, so max_eval only has to be at least steps",
+    "nst_edu.minimize.x_minimize__mutmut_193": "max_eval left out: the same as None",
+    "nst_edu.minimize.x_minimize__mutmut_200": "max_eval=steps + 26: the same, never reached",
+    "nst_edu.minimize.x_minimize__mutmut_204": "tolerance_grad=-2: any negative tolerance is off (|g| >= 0)",
+    "nst_edu.minimize.x_minimize__mutmut_206": "tolerance_change=-2: the same",
+    "nst_edu.minimize.x_minimize__mutmut_214": "Adam's loop `<= steps`: one more closure call, which raises "
+                                               "'finished' before it evaluates; differs only when Stop is pressed "
+                                               "after the last step (then 'stopped', as L-BFGS reports there)",
+    "nst_edu.minimize.x_minimize__mutmut_231": "warn() without stacklevel: mutmut's trampolines add frames between "
+                                               "the caller and minimize, so the caller's line is checked only "
+                                               "without mutmut (test_optimize::test_a_divergence_returns_the_best_"
+                                               "image, shown failing at stacklevel 1, 2 and 4)",
+    "nst_edu.minimize.x_minimize__mutmut_232": "stacklevel=4: the same (a frame of the trampoline)",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

@@ -192,8 +192,47 @@ def test_adam_and_init_options(model, images):
     assert r.steps == 3
 
 
+@pytest.mark.parametrize("given", ["content", "style", "both"])
+def test_no_layers_to_match_is_refused_before_any_work(model, images, given):
+    content = images[0] if given in ("content", "both") else None
+    style = images[1] if given in ("style", "both") else None
+    with pytest.raises(NstEduError, match="^no layers to match: give content_layers and/or style_layers$"):
+        synthesis.synthesize(content, style, model=model, content_layers=[], style_layers=[], progress=False)
+
+
+@pytest.mark.parametrize("which", ["content", "style"])
+def test_an_image_too_small_for_its_layers_is_named(model, images, which):
+    tiny = torch.rand(1, 3, 1, 1)
+    content, style = (tiny, images[1]) if which == "content" else (images[0], tiny)
+    with pytest.raises(NstEduError, match=f"^the {which} image is 1×1 px, but conv2_1 comes after 1 poolings"):
+        run(model, content, style)
+
+
+def test_a_style_reconstruction_asks_the_network_for_its_style_layers_only(model, images, monkeypatch):
+    asked = []
+    original = type(model).forward
+
+    def spy(self, image, layers=None):
+        asked.append(tuple(layers))
+        return original(self, image, layers)
+
+    monkeypatch.setattr(type(model), "forward", spy)
+    # 6 px would be too small for conv4_2 (3 poolings): the content layers play no part without a photo.
+    small_painting = images[1][..., :6, :6]
+    r = synthesis.synthesize(None, small_painting, model=model, content_layers=["conv4_2"], style_layers=["conv1_1"],
+                             steps=3, progress=False)
+    assert set(asked) == {("conv1_1",)} and r.history.content == [0.0] * 3
+
+
+def test_the_default_weights_are_alpha_1_beta_1000(model, images):
+    # synthesize(alpha=1.0, beta=1e3): α/β = 1e-3, the ratio of Fig. 2 B, C and D.
+    default = run(model, *images, seed=0, steps=5)
+    given = run(model, *images, seed=0, steps=5, alpha=1.0, beta=1e3)
+    assert torch.equal(default.image, given.image) and default.history.total == given.history.total
+
+
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(), "nothing to match"),
+    (dict(), "^nothing to match: give a content_image, a style_image or both$"),
     (dict(content=True, steps=0), "steps"),
     (dict(content=True, optimizer="sgd"), "unknown optimizer"),
     (dict(style=True, init="content"), "needs a content_image"),

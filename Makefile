@@ -49,7 +49,7 @@ MUTMUT := NST_EDU_QUICK=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/mutmut
 mutate: setup
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutate]"
 	rm -rf mutants
-	$(MUTMUT) $(foreach f,layers vgg losses objective minimize synthesis,"nst_edu.$(f).*")
+	$(MUTMUT) $(shell $(PY) scripts/mutation_score.py --paper-globs)
 	$(MUTMUT)
 	$(PY) scripts/mutation_score.py
 

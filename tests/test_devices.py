@@ -82,20 +82,38 @@ def test_network_setup_and_synthesis_agree_on_the_default_device(elsewhere):
     assert vgg.vgg19(weights=None, layers=LAYERS).device == elsewhere
 
 
-def test_a_given_network_decides_where_the_synthesis_runs(elsewhere, photo, painting):
+def where_the_network_ran(monkeypatch) -> list:
+    """The devices of the responses the network computed (its own weights' device), call by call."""
+    seen, forward = [], vgg.VGG19Features.forward
+
+    def spy(self, image, layers=None):
+        responses = forward(self, image, layers)
+        seen.extend({F.device for F in responses.values()})
+        return responses
+
+    monkeypatch.setattr(vgg.VGG19Features, "forward", spy)
+    return seen
+
+
+def test_a_given_network_decides_where_the_synthesis_runs(elsewhere, photo, painting, monkeypatch):
     on_default = vgg.vgg19(weights=None, layers=LAYERS)
     on_the_cpu = vgg.vgg19(weights=None, layers=LAYERS, device="cpu")
     for model in (on_default, on_the_cpu):
+        ran = where_the_network_ran(monkeypatch)
         r = synthesize(photo, painting, content_layers=["conv2_1"], style_layers=LAYERS, model=model, **RUN)
         assert r.steps == 3 and on_cpu(r.image, r.best_image)  # drawn on the CPU, wherever it ran
+        assert len(ran) == 5 and set(ran) == {model.device}  # 2 targets, 3 steps: all where the network is
     assert on_the_cpu.device.type == "cpu"  # the caller's network is not moved
 
 
-def test_device_named_overrides_the_networks_and_leaves_the_network_where_it_was(elsewhere, photo, painting):
+def test_device_named_overrides_the_networks_and_leaves_the_network_where_it_was(elsewhere, photo, painting,
+                                                                                 monkeypatch):
     model = vgg.vgg19(weights=None, layers=LAYERS, device="cpu")
+    ran = where_the_network_ran(monkeypatch)
     r = synthesize(photo, painting, content_layers=["conv2_1"], style_layers=LAYERS, model=model,
                    device=elsewhere, **RUN)
     assert r.steps == 3 and on_cpu(r.image)
+    assert len(ran) == 5 and set(ran) == {elsewhere}  # a copy of the network ran there
     assert model.device.type == "cpu"
 
 

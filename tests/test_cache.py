@@ -95,3 +95,24 @@ def test_the_device_is_part_of_the_key(monkeypatch, tmp_path) -> None:
     keys = {cache.synthesis_key(what, Optimization(seed=0), Runtime(), Watch(), torch.device(name))
             for name in ("cpu", "meta")}
     assert None not in keys and len(keys) == 2
+
+
+@pytest.mark.parametrize("change", ["painting", "beta", "content_layers", "style_layers"])
+def test_a_transfer_is_keyed_by_its_painting_beta_and_layers(monkeypatch, tmp_path, content_image, change) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    model = vgg.vgg19(layers=["conv1_1", "conv2_1"])
+    painting = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(4))
+    given = dict(content_layers=["conv1_1"], style_layers=["conv1_1"], beta=1.0)
+
+    def transfer(painting, **kw):
+        synthesis.synthesize(content_image, painting, model=model, steps=3, progress=False, device="cpu",
+                             warn_slow=False, **{**given, **kw})
+
+    other = painting.clone()
+    other[0, 0, 0, 0] += 0.01
+    changed = {"painting": dict(painting=other), "beta": dict(beta=2.0),
+               "content_layers": dict(content_layers=["conv2_1"]),
+               "style_layers": dict(style_layers=["conv1_1", "conv2_1"])}[change]
+    transfer(painting)
+    transfer(**{"painting": painting, **changed})
+    assert len(stored(tmp_path)) == 2

@@ -1,4 +1,5 @@
 """The paper's equations against independent computations and autograd."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,12 @@ def test_as_matrix_flattens_space_only(shape):
     Fm = losses.as_matrix(F)
     assert Fm.shape[-2] == shape[-3 if len(shape) > 2 else -2]
     assert Fm.numel() == F.numel()
+
+
+@pytest.mark.parametrize("shape", [(5,), (1, 2, 3, 4, 5)])
+def test_as_matrix_refuses_other_shapes_naming_the_shape_given(shape):
+    with pytest.raises(ValueError, match=re.escape(f"(B, N, H, W), got {shape}")):
+        losses.as_matrix(torch.zeros(shape))
 
 
 def test_content_loss_is_half_sum_of_squares():

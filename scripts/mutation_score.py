@@ -52,6 +52,20 @@ EQUIVALENT: dict[str, str] = {
                                                "without mutmut (test_optimize::test_a_divergence_returns_the_best_"
                                                "image, shown failing at stacklevel 1, 2 and 4)",
     "nst_edu.minimize.x_minimize__mutmut_232": "stacklevel=4: the same (a frame of the trampoline)",
+    "nst_edu.losses.xǁ_Gramǁbackward__mutmut_12": "Fm.stride(None) is a tuple, never 1: always S @ F, "
+                                                  "the same values in the other memory layout (only "
+                                                  "speed differs: benchmarks/step_time.py)",
+    "nst_edu.losses.xǁ_Gramǁbackward__mutmut_13": "stride(+2): the same, values unchanged, layout differs",
+    "nst_edu.losses.xǁ_Gramǁbackward__mutmut_14": "stride(-3): the same",
+    "nst_edu.losses.xǁ_Gramǁbackward__mutmut_15": "the two layouts swapped: the same values",
+    "nst_edu.losses.xǁ_Gramǁbackward__mutmut_16": "stride == 2: the same",
+    "nst_edu.synthesis.x__to__mutmut_3": "the painting left where it is: the network moves the images "
+                                         "it is given to its own device (VGG19Features.forward; "
+                                         "tests/test_devices.py)",
+    "nst_edu.synthesis.x__to__mutmut_4": "a guidance's paintings and masks left where they are: the "
+                                         "same: the network moves the paintings; masks move when used (guidance.py)",
+    "nst_edu.synthesis.x__to__mutmut_7": "a guidance without the memory layout: only speed differs",
+    "nst_edu.synthesis.x__to__mutmut_9": "a list of paintings left where they are: the network moves them (as 3)",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",
@@ -70,6 +84,8 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_158": "register_buffer(persistent=None): None is falsy, as False",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_168": "IMAGENET_STD.view(3, 1, 1): broadcasts as (1, 3, 1, 1)",
 }
+EQUIVALENT.update({f"nst_edu.synthesis.x_synthesize__mutmut_{n}": "an entry of the cache key renamed "
+                   "(content_image … model, 65–76): a label; the same values are hashed" for n in range(65, 77)})
 KILLED = {"killed", "timeout", "suspicious"}
 
 

@@ -66,6 +66,16 @@ EQUIVALENT: dict[str, str] = {
                                          "same: the network moves the paintings; masks move when used (guidance.py)",
     "nst_edu.synthesis.x__to__mutmut_7": "a guidance without the memory layout: only speed differs",
     "nst_edu.synthesis.x__to__mutmut_9": "a list of paintings left where they are: the network moves them (as 3)",
+    "nst_edu.objective.xǁObjectiveǁ__call____mutmut_52": "sum() of the weighted content from 0, not a zero "
+                                                      "tensor: the total is a tensor of the same value either way",
+    "nst_edu.objective.x_make_objective__mutmut_7": "the content layers kept without a photo: "
+                                     "compute_targets computes no P then, so no content term either way",
+    "nst_edu.objective.x_make_objective__mutmut_20": "content_image.shape[+2:] of a (1, 3, H, W) photo: "
+                                      "(H, W), as [-2:]",
+    "nst_edu.objective.x_make_objective__mutmut_39": "style_layers=None for the guided branch's "
+                                      "targets: no painting is given there, so no A either way",
+    "nst_edu.objective.x_make_objective__mutmut_67": "F.shape[+2] of (1, N, H, W) responses: H, as shape[-2]",
+    "nst_edu.objective.x_make_objective__mutmut_73": "layer_weights of no layers: {}, as the branch it replaces",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

@@ -129,3 +129,18 @@ def test_two_regions_take_their_own_paintings(model) -> None:
     with pytest.raises(NstEduError, match="needs the output size"):
         synthesize(None, guide, style_layers=["conv1_1"], model=model, steps=2, progress=False)
 
+
+
+def test_a_guided_transfer_keeps_its_content_term_and_takes_the_photos_size(model) -> None:
+    from nst_edu.objective import make_objective
+
+    g = torch.Generator().manual_seed(6)
+    photo, red, blue = (torch.rand(1, 3, 16, 16, generator=g) for _ in range(3))
+    top = torch.zeros(16, 16)
+    top[:8] = 1
+    guide = Guidance([Region(top, red), Region(1 - top, blue)])
+    objective = make_objective(model, photo, guide, ["conv2_1"], ["conv1_1"])  # no output_size: the photo's
+    assert list(objective.content_targets) == ["conv2_1"] and list(objective.guided) == ["conv1_1"]
+    with pytest.raises(NstEduError, match=r"^guidance without a content image needs the output size: "
+                                          r"pass size=\(H, W\)$"):
+        make_objective(model, None, guide, ["conv2_1"], ["conv1_1"])

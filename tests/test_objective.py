@@ -106,3 +106,29 @@ def test_style_targets_refuse_no_artwork_and_skip_a_painting_that_does_not_count
     A = objective.style_targets(model, [first, second], LAYERS, [{"conv1_1": 1.0}, {"conv2_1": 1.0}])
     assert shapes == [(1, 64, 24, 32), (1, 128, 10, 14)]
     assert torch.equal(A["conv1_1"], gram(model(first, ["conv1_1"])["conv1_1"]))
+
+
+def test_targets_only_for_the_images_given(model, images) -> None:
+    from nst_edu.objective import compute_targets
+
+    photo, painting = images[0], images[1]
+    P, A = compute_targets(model, None, painting, ["conv2_1"], LAYERS)
+    assert P == {} and set(A) == set(LAYERS)
+    P, A = compute_targets(model, photo, None, ["conv2_1"], LAYERS)
+    assert set(P) == {"conv2_1"} and A == {}
+    content_only = make_objective(model, photo, None, ["conv2_1"], LAYERS)  # the style layers are ignored
+    assert content_only.style_weights == {} and content_only.layers == ["conv2_1"]
+
+
+def test_an_extra_loss_needs_the_image(model, images) -> None:
+    objective = make_objective(model, images[0], None, ["conv2_1"], [], extra_loss=lambda x: x.sum())
+    features = model(images[0], objective.layers)
+    with pytest.raises(ValueError, match="^this objective has an extra_loss of the image: pass the image x$"):
+        objective(features)
+    assert float(objective(features, images[0]).total) == pytest.approx(float(images[0].sum()), rel=1e-6)
+
+
+def test_the_default_weights_are_alpha_1_beta_1000_as_in_synthesize(model, images) -> None:
+    objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS)
+    assert objective.alpha.tolist() == [1.0] and objective.beta.tolist() == [1000.0]
+    assert losses.total_loss(2.0, 3.0) == 2.0 + 1000.0 * 3.0  # eq. (7) with the defaults

@@ -76,6 +76,9 @@ EQUIVALENT: dict[str, str] = {
                                       "targets: no painting is given there, so no A either way",
     "nst_edu.objective.x_make_objective__mutmut_67": "F.shape[+2] of (1, N, H, W) responses: H, as shape[-2]",
     "nst_edu.objective.x_make_objective__mutmut_73": "layer_weights of no layers: {}, as the branch it replaces",
+    "nst_edu.vgg.xǁVGG19Featuresǁforward__mutmut_39": "max(wanted, default=+1) for no layers: two "
+                                                  "modules run for nothing, still {} returned",
+    "nst_edu.vgg.xǁVGG19Featuresǁforward__mutmut_40": "default=-2: the same as -1 (no module runs)",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

@@ -212,3 +212,28 @@ def test_vgg19_goes_where_it_is_told_and_else_to_the_default_device(monkeypatch)
             assert vgg.vgg19(weights=None, layers=["conv1_1"]).device.type == "cpu"
             assert vgg.vgg19(weights=None, layers=["conv1_1"], device=elsewhere).device == elsewhere
     assert "NST_EDU_DEVICE" not in os.environ  # nothing leaks into the tests after this one
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 8, 8), (3, 3, 8), (1, 1, 3, 8, 8)])
+def test_forward_refuses_what_is_not_an_image_batch_naming_its_shape(shape):
+    model = vgg.vgg19(weights=None, layers=["conv1_1"])
+    with pytest.raises(NstEduError, match=re.escape(f"expected an image batch of shape (B, 3, H, W), got {shape}: "
+                                                    "load images with nst_edu.images.load_image") + "$"):
+        model(torch.rand(shape), ["conv1_1"])
+
+
+def test_forward_returns_every_layer_held_by_default_and_nothing_for_no_layers():
+    model = vgg.vgg19(weights=None, layers=["conv2_1"])
+    image = torch.rand(1, 3, 8, 8)
+    every = model(image)
+    assert tuple(every) == model.available_layers and every["conv2_1"].shape == (1, 128, 4, 4)
+    assert model(image, []) == {}
+
+
+def test_a_layer_beyond_the_network_is_refused_naming_its_last_layer():
+    model = vgg.vgg19(weights=None, layers=["conv1_2"])  # ends at relu1_2; pool1 is the very next module
+    assert model.available_layers[-1] == "relu1_2"
+    for beyond in ("pool1", "conv2_2"):
+        with pytest.raises(LayerNameError, match=re.escape(f"layer '{beyond}' lies beyond this network's last layer "
+                                                           "relu1_2: create it with layers=[...] including it") + "$"):
+            model(torch.rand(1, 3, 8, 8), [beyond])

@@ -132,3 +132,16 @@ def test_the_default_weights_are_alpha_1_beta_1000_as_in_synthesize(model, image
     objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS)
     assert objective.alpha.tolist() == [1.0] and objective.beta.tolist() == [1000.0]
     assert losses.total_loss(2.0, 3.0) == 2.0 + 1000.0 * 3.0  # eq. (7) with the defaults
+
+
+def test_the_objective_keeps_the_style_weights_and_convention_given(model, images) -> None:
+    objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS, style_weights={"conv1_1": 0.25,
+                               "conv2_1": 0.75}, convention="exact")
+    assert objective.style_weights == {"conv1_1": 0.25, "conv2_1": 0.75} and objective.convention == "exact"
+
+
+def test_alpha_and_beta_become_float32_whatever_they_were_given_as(model, images) -> None:
+    # float32 on every device: MPS has no float64 (tests/second_device.py refuses it as MPS does)
+    for alpha, beta in ((1, 1000), (torch.tensor(1e-3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))):
+        objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS, alpha=alpha, beta=beta)
+        assert objective.alpha.dtype == objective.beta.dtype == torch.float32

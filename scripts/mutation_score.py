@@ -79,6 +79,20 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.vgg.xǁVGG19Featuresǁforward__mutmut_39": "max(wanted, default=+1) for no layers: two "
                                                   "modules run for nothing, still {} returned",
     "nst_edu.vgg.xǁVGG19Featuresǁforward__mutmut_40": "default=-2: the same as -1 (no module runs)",
+    "nst_edu.synthesis.x_synthesize__mutmut_126": "vgg19(layers=None): the whole network, the same responses at the "
+                                                  "layers asked (slower)",
+    "nst_edu.synthesis.x_synthesize__mutmut_128": "vgg19() without weights=: its default is the Caffe weights, "
+                                                  "Runtime's default too",
+    "nst_edu.synthesis.x_synthesize__mutmut_130": "vgg19() without layers=: the whole network, as 126",
+    "nst_edu.synthesis.x_synthesize__mutmut_134": "our own network not made channels_last: the same values in the "
+                                                  "other layout (speed only)",
+    "nst_edu.synthesis.x_synthesize__mutmut_137": "the images always channels_last: the same values in another "
+                                                  "layout (speed only)",
+    "nst_edu.synthesis.x_synthesize__mutmut_142": "the photo left where it is: the network moves the images it is "
+                                                  "given (as _to 3)",
+    "nst_edu.synthesis.x_synthesize__mutmut_146": "the paintings left where they are: the network moves them "
+                                                  "(as _to 3)",
+    "nst_edu.synthesis.x_synthesize__mutmut_208": "shape[+2:] of (B, 3, H, W): (H, W), as shape[-2:]",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

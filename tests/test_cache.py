@@ -97,22 +97,36 @@ def test_the_device_is_part_of_the_key(monkeypatch, tmp_path) -> None:
     assert None not in keys and len(keys) == 2
 
 
-@pytest.mark.parametrize("change", ["painting", "beta", "content_layers", "style_layers"])
-def test_a_transfer_is_keyed_by_its_painting_beta_and_layers(monkeypatch, tmp_path, content_image, change) -> None:
+@pytest.mark.parametrize("change", ["painting", "beta", "content_layers", "style_layers", "style_weights",
+                                    "style_blend", "convention"])
+def test_a_transfer_is_keyed_by_its_paintings_weights_and_layers(monkeypatch, tmp_path, content_image, change) -> None:
     monkeypatch.setenv(cache.ENV, str(tmp_path))
     model = vgg.vgg19(layers=["conv1_1", "conv2_1"])
-    painting = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(4))
+    g = torch.Generator().manual_seed(4)
+    paintings = [torch.rand(1, 3, 16, 16, generator=g) for _ in range(2)]
     given = dict(content_layers=["conv1_1"], style_layers=["conv1_1"], beta=1.0)
 
-    def transfer(painting, **kw):
-        synthesis.synthesize(content_image, painting, model=model, steps=3, progress=False, device="cpu",
+    def transfer(paintings, **kw):
+        synthesis.synthesize(content_image, paintings, model=model, steps=3, progress=False, device="cpu",
                              warn_slow=False, **{**given, **kw})
 
-    other = painting.clone()
-    other[0, 0, 0, 0] += 0.01
-    changed = {"painting": dict(painting=other), "beta": dict(beta=2.0),
+    other = [p.clone() for p in paintings]
+    other[1][0, 0, 0, 0] += 0.01
+    changed = {"painting": dict(paintings=other), "beta": dict(beta=2.0),
                "content_layers": dict(content_layers=["conv2_1"]),
-               "style_layers": dict(style_layers=["conv1_1", "conv2_1"])}[change]
-    transfer(painting)
-    transfer(**{"painting": painting, **changed})
+               "style_layers": dict(style_layers=["conv1_1", "conv2_1"]), "style_weights": dict(style_weights=[2.0]),
+               "style_blend": dict(style_blend=[0.9, 0.1]), "convention": dict(convention="exact")}[change]
+    transfer(paintings)
+    transfer(**{"paintings": paintings, **changed})
+    assert len(stored(tmp_path)) == 2
+
+
+def test_a_style_reconstruction_is_keyed_by_its_size(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    model = vgg.vgg19(layers=["conv1_1"])
+    painting = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(5))
+    for size in ((16, 16), (12, 20)):
+        r = synthesis.synthesize(None, painting, style_layers=["conv1_1"], size=size, model=model, steps=3,
+                                 progress=False, device="cpu", warn_slow=False)
+        assert r.image.shape[-2:] == size
     assert len(stored(tmp_path)) == 2

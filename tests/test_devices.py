@@ -7,6 +7,7 @@ Each test builds its network the way the notebooks do (one network for a whole f
 """
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 
@@ -83,12 +84,13 @@ def test_network_setup_and_synthesis_agree_on_the_default_device(elsewhere):
 
 
 def where_the_network_ran(monkeypatch) -> list:
-    """The devices of the responses the network computed (its own weights' device), call by call."""
+    """The devices of the responses the network computed (its own weights' device), call by call, and of
+    the image being optimised (the one that requires a gradient), which should live there too."""
     seen, forward = [], vgg.VGG19Features.forward
 
     def spy(self, image, layers=None):
         responses = forward(self, image, layers)
-        seen.extend({F.device for F in responses.values()})
+        seen.extend({F.device for F in responses.values()} | ({image.device} if image.requires_grad else set()))
         return responses
 
     monkeypatch.setattr(vgg.VGG19Features, "forward", spy)
@@ -102,7 +104,7 @@ def test_a_given_network_decides_where_the_synthesis_runs(elsewhere, photo, pain
         ran = where_the_network_ran(monkeypatch)
         r = synthesize(photo, painting, content_layers=["conv2_1"], style_layers=LAYERS, model=model, **RUN)
         assert r.steps == 3 and on_cpu(r.image, r.best_image)  # drawn on the CPU, wherever it ran
-        assert len(ran) == 5 and set(ran) == {model.device}  # 2 targets, 3 steps: all where the network is
+        assert len(ran) == 5 and set(ran) == {model.device}  # 2 targets, 3 steps (x there too): all where it is
     assert on_the_cpu.device.type == "cpu"  # the caller's network is not moved
 
 
@@ -114,7 +116,16 @@ def test_device_named_overrides_the_networks_and_leaves_the_network_where_it_was
                    device=elsewhere, **RUN)
     assert r.steps == 3 and on_cpu(r.image)
     assert len(ran) == 5 and set(ran) == {elsewhere}  # a copy of the network ran there
+    moved = synthesize(photo, painting, content_layers=["conv2_1"], style_layers=LAYERS,
+                       model=copy.deepcopy(model).to(elsewhere), **RUN)
+    assert torch.equal(r.image, moved.image)  # the caller's network, not another one
     assert model.device.type == "cpu"
+
+
+def test_without_a_network_one_is_built_where_device_says(elsewhere, photo, painting, monkeypatch):
+    ran = where_the_network_ran(monkeypatch)
+    synthesize(photo, painting, content_layers=["conv2_1"], style_layers=LAYERS, device="cpu", weights=None, **RUN)
+    assert len(ran) == 5 and set(ran) == {torch.device("cpu")}  # not the default device (elsewhere)
 
 
 def test_the_network_takes_images_from_any_device(elsewhere, photo):

@@ -462,3 +462,33 @@ def test_an_init_image_of_the_wrong_shape_is_refused_naming_both_shapes():
     # without a seed, fresh noise each time
     shape = (1, 3, 8, 8)
     assert not torch.equal(initial_image("noise", shape, None, None), initial_image("noise", shape, None, None))
+
+
+def test_style_weights_and_the_convention_reach_eq7(model, images):
+    r = run(model, *images, steps=3, style_weights={"conv1_1": 0.9, "conv2_1": 0.1})
+    for k in range(3):  # history.style is eq. (5): Σ w_l E_l; history.style_layers the E_l
+        e = r.history.style_layers
+        assert r.history.style[k] == pytest.approx(0.9 * e["conv1_1"][k] + 0.1 * e["conv2_1"][k], rel=1e-5)
+    exact = run(model, *images, steps=1, convention="exact")  # eq. (1) as printed: α·L_content + β·L_style
+    h = exact.history
+    assert h.total[0] == pytest.approx(1.0 * h.content[0] + 1e3 * h.style[0], rel=1e-5)
+    h = run(model, *images, steps=1).history  # the paper's reading: the content term a mean (tests/test_objective)
+    assert h.total[0] < 0.5 * (h.content[0] + 1e3 * h.style[0])
+
+
+def test_the_slow_run_warning_is_given_the_output_size_and_the_batch(model, images, monkeypatch):
+    seen = []
+    monkeypatch.setattr(synthesis._estimate, "warn_if_slow", lambda size, *a, batch=1: seen.append((size, batch)))
+    run(model, *images, steps=2, alpha=[1.0, 2.0], beta=[1e3, 1e3], warn_slow=True)
+    assert seen == [((24, 32), 2)]
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max"])
+def test_without_a_model_the_network_is_built_from_the_settings(images, pooling):
+    from nst_edu import vgg
+
+    kw = dict(content_layers=["conv2_1"], style_layers=["conv2_1"], steps=3, progress=False, device="cpu",
+              warn_slow=False)
+    built = synthesis.synthesize(*images, pooling=pooling, **kw)  # the Caffe weights, the pooling asked
+    given = synthesis.synthesize(*images, model=vgg.vgg19(pooling=pooling, layers=["conv2_1"]), **kw)
+    assert torch.equal(built.image, given.image)

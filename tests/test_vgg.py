@@ -237,3 +237,14 @@ def test_a_layer_beyond_the_network_is_refused_naming_its_last_layer():
         with pytest.raises(LayerNameError, match=re.escape(f"layer '{beyond}' lies beyond this network's last layer "
                                                            "relu1_2: create it with layers=[...] including it") + "$"):
             model(torch.rand(1, 3, 8, 8), [beyond])
+
+
+def test_layer_index_takes_0_to_36_and_refuses_37_naming_the_range():
+    assert vgg.layer_index(36) == 36 and vgg.layer_index("features.36") == 36
+    for beyond in ("37", "features.37"):
+        with pytest.raises(LayerNameError):
+            vgg.layer_index(beyond)
+    with pytest.raises(LayerNameError, match=re.escape("layer index 37 is out of range: use 0 … 36") + "$"):
+        vgg.layer_index(37)
+    with pytest.raises(LayerNameError):
+        vgg.layer_index(True)  # a bool is not an index (True == 1)

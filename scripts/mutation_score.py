@@ -93,6 +93,12 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.synthesis.x_synthesize__mutmut_146": "the paintings left where they are: the network moves them "
                                                   "(as _to 3)",
     "nst_edu.synthesis.x_synthesize__mutmut_208": "shape[+2:] of (B, 3, H, W): (H, W), as shape[-2:]",
+    "nst_edu.images.x_save_image__mutmut_10": "the temporary file without the suffix: Pillow is told the format",
+    "nst_edu.images.x_save_image__mutmut_12": "the same as 10",
+    "nst_edu.images.x_save_image__mutmut_14": "format=None: Pillow reads it from the temporary file's suffix",
+    "nst_edu.images.x_save_image__mutmut_16": "the same as 14",
+    "nst_edu.images.x_to_pil__mutmut_35": "fromarray(mode=None): an (H, W, 3) uint8 array is RGB either way",
+    "nst_edu.images.x_to_pil__mutmut_37": "the same as 35",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",

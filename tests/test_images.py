@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -267,6 +269,31 @@ def test_save_image_refuses_a_folder_or_a_file_in_the_way(tmp_path: Path) -> Non
     with pytest.raises(ImageError, match="results.png is a folder: name a file in it"):
         save_image(x, tmp_path / "results.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg", "results.png"]
+
+
+def test_the_output_path_errors_are_whole_sentences(tmp_path: Path) -> None:
+    def refused(path: Path, message: str) -> None:
+        with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+            images.check_output_path(path)
+
+    refused(tmp_path / "x.bmp", f"cannot write '.bmp' images ({tmp_path / 'x.bmp'}): use .png, .jpg, .jpeg, .webp, "
+                                ".tif, .tiff")
+    (tmp_path / "results.png").mkdir()
+    refused(tmp_path / "results.png", f"{tmp_path / 'results.png'} is a folder: name a file in it, e.g. "
+                                      f"{tmp_path / 'results.png' / 'result.png'}")
+    (tmp_path / "photo.jpg").write_bytes(b"not a folder")
+    target = tmp_path / "photo.jpg" / "out.png"
+    refused(target, f"{tmp_path / 'photo.jpg'} is a file, so {target} cannot be created: choose another folder")
+    long = tmp_path / ("a" * 300 + ".png")
+    refused(long, f"cannot write {str(long)[:60]}…: {os.strerror(errno.ENAMETOOLONG)}; choose a shorter name")
+    with pytest.raises(ImageError, match="^image contains NaN; the optimisation diverged, lower the learning rate$"):
+        to_pil(torch.full((1, 3, 2, 2), float("nan")))
+
+
+def test_a_pil_image_is_saved_as_it_is(tmp_path: Path) -> None:
+    save_image(Image.new("L", (4, 4), 128), tmp_path / "gray.png")
+    with Image.open(tmp_path / "gray.png") as saved:
+        assert saved.mode == "L" and saved.getpixel((0, 0)) == 128
 
 
 def test_save_image_is_atomic(tmp_path: Path, monkeypatch) -> None:

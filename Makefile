@@ -50,7 +50,7 @@ mutate: setup
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutate]"
 	rm -rf mutants
 	$(MUTMUT) $(shell $(PY) scripts/mutation_score.py --paper-globs)
-	$(MUTMUT)
+	$(MUTMUT) $(shell $(PY) scripts/mutation_score.py --rest-globs)
 	$(PY) scripts/mutation_score.py
 
 # The command-line fuzz test with thousands of generated cases (make test runs a few dozen).

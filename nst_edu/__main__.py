@@ -1,4 +1,4 @@
-"""Command line: ``python -m nst_edu transfer|catalog|figures``.
+"""The command line of nst-edu: transfer, catalog and figures.
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -25,30 +25,33 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transfer", help="render a content image in the style of an artwork (eq. 7)")
-    t.add_argument("--content", required=True, help="path or catalogue name of the photograph")
-    t.add_argument("--style", required=True, action="append",
+    t.add_argument("--content", required=True, metavar="PHOTO", help="path or catalogue name of the photograph")
+    t.add_argument("--style", required=True, action="append", metavar="ARTWORK",
                    help="path or catalogue name of the artwork; repeat it to blend several styles")
     t.add_argument("--style-weights", type=float, nargs="+", default=None, metavar="W",
                    help="blend weights, one per --style (e.g. 0.7 0.3; default equal): the styles' Gram "
                         "matrices are mixed per layer")
-    t.add_argument("--ratio", type=float, default=1e-3,
+    t.add_argument("--ratio", type=float, default=1e-3, metavar="ALPHA/BETA",
                    help="alpha/beta of eq. (7) in nst-edu's units (default 1e-3, as in Fig. 2; smaller: more style)")
-    t.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
-    t.add_argument("--steps", type=int, default=300, help="loss evaluations (default 300)")
+    t.add_argument("--size", type=int, default=256, metavar="PX", help="long side in pixels (default 256)")
+    t.add_argument("--steps", type=int, default=300, metavar="N", help="loss evaluations (default 300)")
     t.add_argument("--init", choices=("noise", "content"), default="noise", help="start image (paper: noise)")
     t.add_argument("--pooling", choices=("avg", "max"), default="avg", help="paper: avg")
-    t.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("-o", "--output", required=True,
+    t.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs", help="paper: L-BFGS")
+    t.add_argument("--seed", type=int, default=0, help="seed of the white-noise start")
+    t.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="image file to write: .png, .jpg/.jpeg, .webp or .tif/.tiff (the format follows the extension)")
 
     sub.add_parser("catalog", help="list the catalogue's images with their licences")
 
     f = sub.add_parser("figures", help="render the paper's figures to PNG files")
-    f.add_argument("--figure", choices=("1", "2", "3", "all"), default="all")
-    f.add_argument("--size", type=int, default=None, help="long side in pixels")
-    f.add_argument("--steps", type=int, default=None, help="loss evaluations per image")
-    f.add_argument("--out", default="figures", help="folder for the PNGs (default figures/)")
+    f.add_argument("--figure", choices=("1", "2", "3", "all"), default="all",
+                   help="one figure of the paper, or all three")
+    f.add_argument("--size", type=int, default=None, metavar="PX",
+                   help="long side in pixels (default: the walkthrough's, nst_edu.config)")
+    f.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="loss evaluations per image (default: the walkthrough's, nst_edu.config)")
+    f.add_argument("--out", default="figures", metavar="FOLDER", help="folder for the PNGs (default figures/)")
     return p
 
 

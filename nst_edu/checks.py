@@ -12,7 +12,7 @@ from nst_edu import estimate
 from nst_edu.errors import NstEduError
 from nst_edu.layers import LAYER_NAMES, response_index
 
-__all__ = ["check_before_work", "check_image_sides", "check_weights", "output_size"]
+__all__ = ["check_before_work", "check_image_shapes", "check_image_sides", "check_weights", "output_size"]
 
 
 def check_before_work(content_image: Tensor | None, style_image: object, hw: tuple[int, int] | None,
@@ -23,16 +23,29 @@ def check_before_work(content_image: Tensor | None, style_image: object, hw: tup
     memory (:func:`nst_edu.estimate.check_memory`): refused here, not by the network or the allocator."""
     check_weights(alpha, beta)
     fix = "give larger images (or a larger size=)"
-    if content_image is not None:
-        check_image_sides({"the content image": tuple(content_image.shape[-2:])}, content_layers, fix)
     styles = [style_image] if isinstance(style_image, Tensor) else \
         [s for s in style_image if isinstance(s, Tensor)] if isinstance(style_image, (list, tuple)) else []
-    check_image_sides({f"style image {k + 1}" if len(styles) > 1 else "the style image": tuple(s.shape[-2:])
-                       for k, s in enumerate(styles)}, style_layers, fix)
+    named_styles = {f"style image {k + 1}" if len(styles) > 1 else "the style image": s for k, s in enumerate(styles)}
+    check_image_shapes({"the content image": content_image, **named_styles})
+    if content_image is not None:
+        check_image_sides({"the content image": tuple(content_image.shape[-2:])}, content_layers, fix)
+    check_image_sides({name: tuple(s.shape[-2:]) for name, s in named_styles.items()}, style_layers, fix)
     if hw is not None:
         check_image_sides({"the output": hw}, [*content_layers, *style_layers], fix)
         batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
         estimate.check_memory(hw, [*content_layers, *style_layers], device, batch=batch)
+
+
+def check_image_shapes(images: dict[str, Tensor | None]) -> None:
+    """Each image a batch of RGB images, (N, 3, H, W) as :func:`nst_edu.images.load_image` gives
+    (N = 1); a (3, H, W) tensor from elsewhere (torchvision's ``ToTensor``) is refused with the fix,
+    not by the network's memory layout ("required rank 4 tensor to use channels_last format")."""
+    for name, image in images.items():
+        if image is None or (image.ndim == 4 and image.shape[1] == 3):
+            continue
+        fix = "add the batch axis with .unsqueeze(0)" if image.ndim == 3 and image.shape[0] == 3 else \
+            "load it with nst_edu.images.load_image, which takes (3, H, W), (H, W), arrays and PIL images"
+        raise NstEduError(f"{name} has shape {tuple(image.shape)}, not (1, 3, H, W): {fix}")
 
 
 def _number(v: object) -> float:

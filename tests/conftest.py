@@ -8,7 +8,8 @@ from ci_policy import pytest_runtest_makereport  # noqa: F401 - the hook, regist
 
 from nst_edu import vgg
 
-pytest_plugins = ["pytester"]  # tests/test_ci_policy.py runs pytest inside pytest
+# pytester: tests/test_ci_policy.py runs pytest inside pytest; cli_fixtures: the command line's two test files
+pytest_plugins = ["pytester", "cli_fixtures"]
 
 
 def pytest_collection_modifyitems(config, items):

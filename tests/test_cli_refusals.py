@@ -53,9 +53,12 @@ def test_bad_output_size_and_ratio_are_refused_before_any_work(pair, tmp_path, c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "photo.jpg", "results.png", "style.png"]
 
 
+ANOTHER = "choose another --out"
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--out", "{tmp}/a_file/sub"], "{tmp}/a_file is a file, so {tmp}/a_file/sub cannot be created: choose another --out"),
-    (["--out", "{tmp}/a_file"], "{tmp}/a_file is a file, so {tmp}/a_file cannot be created: choose another --out"),
+    (["--out", "{tmp}/a_file/sub"], "{tmp}/a_file is a file, so {tmp}/a_file/sub cannot be created: " + ANOTHER),
+    (["--out", "{tmp}/a_file"], "{tmp}/a_file is a file, so {tmp}/a_file cannot be created: " + ANOTHER),
     (["--size", "0"], "--size must be a positive, finite number, got 0"),
     (["--steps", "-1"], "--steps must be a positive, finite number, got -1"),
 ])

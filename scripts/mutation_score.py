@@ -120,6 +120,24 @@ EQUIVALENT: dict[str, str] = {
 }
 EQUIVALENT.update({f"nst_edu.synthesis.x_synthesize__mutmut_{n}": "an entry of the cache key renamed "
                    "(content_image … model, 65–76): a label; the same values are hashed" for n in range(65, 77)})
+_SIDES = ("shape[+2:]: of the (N, 3, H, W) images that checks.check_image_shapes lets through, the same (H, W) "
+          "as shape[-2:]")
+EQUIVALENT.update({
+    "nst_edu.checks.x_check_before_work__mutmut_36": _SIDES + " (the content image, checked just before)",
+    "nst_edu.checks.x_check_before_work__mutmut_45": _SIDES + " (the style images, checked just before)",
+    "nst_edu.checks.x_output_size__mutmut_3": _SIDES + " (synthesize calls check_before_work, which checks the "
+                                              "shapes, right after output_size)",
+    "nst_edu.checks.x_output_size__mutmut_11": "the same as 3, for a style image",
+    "nst_edu.checks.x_output_size__mutmut_17": "the same as 3, for the first of several style images",
+    "nst_edu.__main__.x__transfer__mutmut_59": "shape[+2:]: load_image returns (1, 3, H, W), so the same (H, W)",
+    "nst_edu.__main__.x__transfer__mutmut_63": "the same, for match_pixel_count's (1, 3, H, W)",
+    "nst_edu.__main__.x__transfer__mutmut_99": "one --style passed as a list of one: the same synthesis, image and "
+                                               "history bit for bit (tests/test_cli.py::test_one_artwork_in_a_list_"
+                                               "is_the_same_synthesis)",
+    "nst_edu.__main__.x__parser__mutmut_68": "default=None left out: argparse's default is None",
+    "nst_edu.__main__.x__parser__mutmut_263": "the same, for figures --size",
+    "nst_edu.__main__.x__parser__mutmut_278": "the same, for figures --steps",
+})
 KILLED = {"killed", "timeout", "suspicious"}
 #: The rest of the issue's scope, as mutmut's names: the checks, the CLI, and of images.py only its saving
 #: (to_pil, check_output_path, save_image); images' loading is mutated by mutmut but not run or counted.

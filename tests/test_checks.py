@@ -102,6 +102,7 @@ def test_the_output_size_is_the_photos_else_the_size_asked_else_the_first_artwor
     ((24, 32), [(1, 3, 20, 20)], "the content image has shape (24, 32), not (1, 3, H, W): load it with "
                                  "nst_edu.images.load_image, which takes (3, H, W), (H, W), arrays and PIL images"),
     ((1, 1, 24, 32), [(1, 3, 20, 20)], "the content image has shape (1, 1, 24, 32), not (1, 3, H, W): load it with"),
+    ((1, 24, 32), [(1, 3, 20, 20)], "the content image has shape (1, 24, 32), not (1, 3, H, W): load it with"),
 ])
 def test_an_image_of_another_shape_is_refused_with_the_fix(model, no_forward, content_shape, style_shapes, message):
     """A (3, H, W) tensor (torchvision's ToTensor gives one) was refused by the memory layout's

@@ -10,16 +10,10 @@ from nst_edu.minimize import settled
 from nst_edu.multiscale import multiscale_synthesize
 
 
-@pytest.fixture()
-def images():
-    g = torch.Generator().manual_seed(1)
-    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 20, generator=g)
-
-
-def run(model, images, **kw):
+def run(model, photo_and_painting, **kw):
     kw.setdefault("progress", False)
-    return synthesis.synthesize(*images, model=model, content_layers=["conv2_1"], style_layers=["conv1_1", "conv2_1"],
-                                **kw)
+    return synthesis.synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"],
+                                style_layers=["conv1_1", "conv2_1"], **kw)
 
 
 def test_settled_compares_the_shown_pixels_in_grey_levels():
@@ -35,9 +29,9 @@ def test_settled_compares_the_shown_pixels_in_grey_levels():
     assert settled([torch.ones(1, 3, 2, 2)], torch.full((1, 3, 2, 2), 3.0), 0.1)
 
 
-def test_a_run_ends_when_its_picture_stops_changing(model, images):
+def test_a_run_ends_when_its_picture_stops_changing(model, photo_and_painting):
     pictures = []
-    r = run(model, images, steps=400, settle=2.0, settle_window=10, callback_every=10,
+    r = run(model, photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
             callback=lambda info: pictures.append(info.image))
     assert r.stop_reason == "settled" and not r.interrupted
     assert r.steps < 400 and r.steps % 10 == 0 and len(r.history) == r.steps
@@ -48,13 +42,13 @@ def test_a_run_ends_when_its_picture_stops_changing(model, images):
     assert torch.equal(r.image, r.best_image) and r.best_loss == min(r.history.total)
 
 
-def test_without_settle_every_step_is_done(model, images):
-    r = run(model, images, steps=60, settle_window=10)
+def test_without_settle_every_step_is_done(model, photo_and_painting):
+    r = run(model, photo_and_painting, steps=60, settle_window=10)
     assert r.stop_reason == "finished" and r.steps == 60
 
 
-def test_a_settled_coarse_scale_goes_on_to_the_next(model, images):
-    r = multiscale_synthesize(*images, model=model, content_layers=["conv2_1"], style_layers=["conv1_1"],
+def test_a_settled_coarse_scale_goes_on_to_the_next(model, photo_and_painting):
+    r = multiscale_synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"], style_layers=["conv1_1"],
                               scales=(0.5, 1.0), steps_per_scale=(400, 20), settle=50.0, settle_window=5,
                               progress=False)
     assert tuple(r.image.shape[-2:]) == (24, 32)
@@ -68,7 +62,7 @@ def test_a_settled_coarse_scale_goes_on_to_the_next(model, images):
     (dict(settle=math.inf), "settle must be a positive number of grey levels (e.g. 0.5) or None, got inf"),
     (dict(settle=1.0, settle_window=0), "settle_window must be at least 1 step, got 0"),
 ])
-def test_bad_settle_values_are_refused_before_any_work(model, images, kw, message):
+def test_bad_settle_values_are_refused_before_any_work(model, photo_and_painting, kw, message):
     with pytest.raises(NstEduError) as err:
-        run(model, images, steps=5, **kw)
+        run(model, photo_and_painting, steps=5, **kw)
     assert str(err.value) == message

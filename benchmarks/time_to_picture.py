@@ -103,11 +103,43 @@ def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
             ax.set_xticks([])
             ax.set_yticks([])
             r = rows[case][name]
-            ax.set_title(f"{name}: {r['seconds']:.0f} s\ngain {r['style_gain']}, keep {r['content_keep']}",
-                         fontsize=10)
+            shown = {"content": f"content keep {r['content_keep']}", "style": f"style gain {r['style_gain']}",
+                     "transfer": f"gain {r['style_gain']}, keep {r['content_keep']}"}[case]
+            ax.set_title(f"{name}: {r['seconds']:.0f} s\n{shown}", fontsize=10)
             if j == 0:
                 ax.set_ylabel(TITLES[case], fontsize=10)
     fig.savefig(path, dpi=100)
+
+
+def settle_table(size: int, steps: int, model, window: int = 25, levels=(0.25, 0.5, 1.0, 2.0)) -> dict:
+    """One transfer of ``steps`` at ``size``, its picture kept every ``window`` steps: for each threshold of
+    ``settle``, the step where it would have ended the run and how far that picture still is from the last
+    one (RMS grey levels) — what stopping there saves and what it costs."""
+    from nst_edu.figures import load_style
+    from nst_edu.images import load_image
+    from nst_edu.synthesis import synthesize
+
+    photo = load_image(str(C.CONTENT), size=size)
+    painting = load_style(str(C.STYLE), photo)
+    shots: dict[int, torch.Tensor] = {}
+    start = time.perf_counter()
+    synthesize(photo, painting, steps=steps, seed=0, model=model, progress=False, callback_every=window,
+               callback=lambda info: shots.__setitem__(info.step, info.image))
+    seconds = time.perf_counter() - start
+    at = sorted(shots)
+    final = shots[at[-1]]
+
+    def rms(a: torch.Tensor, b: torch.Tensor) -> float:
+        return 255.0 * (a - b).pow(2).mean().sqrt().item()
+
+    moves = {b: rms(shots[a], shots[b]) for a, b in zip(at, at[1:])}
+    out = {"size": size, "steps": steps, "seconds": round(seconds, 1), "window": window,
+           "change_per_window": {str(k): round(v, 2) for k, v in moves.items()}, "settle": {}}
+    for lv in levels:
+        step = next((k for k, v in moves.items() if v < lv), None)
+        out["settle"][str(lv)] = {"step": step, "saves": steps - step if step else 0,
+                                  "rms_to_last": round(rms(shots[step], final), 2) if step else None}
+    return out
 
 
 def main() -> int:
@@ -115,11 +147,22 @@ def main() -> int:
     ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES))
     ap.add_argument("--out", type=Path, default=RESULTS / "time_to_picture")
+    ap.add_argument("--settle-sizes", type=int, nargs="*", default=[],
+                    help="instead: where settle= would end a 300-step transfer at these sizes (e.g. 256 512)")
     args = ap.parse_args()
     cands = [parse_candidate(c) for c in args.candidates]
     from nst_edu.figures import feature_model
 
     model = feature_model()
+    if args.settle_sizes:
+        table = [settle_table(size, 300, model) for size in args.settle_sizes]
+        for t in table:
+            print(json.dumps(t), flush=True)
+        path = args.out.parent / "settle.json"
+        path.write_text(json.dumps({"machine": C.machine(), "date": time.strftime("%Y-%m-%d"), "runs": table},
+                                   indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return 0
     pictures: dict = {c: {} for c in args.cases}
     rows: dict = {c: {} for c in args.cases}
     for case in args.cases:

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--pooling", choices=("avg", "max"), default="avg", help="paper: avg")
     t.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs", help="paper: L-BFGS")
     t.add_argument("--seed", type=int, default=0, help="seed of the white-noise start")
+    t.add_argument("--settle", type=float, default=None, metavar="LEVELS",
+                   help="end early once the picture changes less than LEVELS grey levels (RMS, of 255) over 25 "
+                        "steps, e.g. 0.5 (default: all --steps; not in the paper)")
     t.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="image file to write: .png, .jpg/.jpeg, .webp or .tif/.tiff (the format follows the extension)")
 
@@ -69,8 +72,9 @@ def _transfer(args: argparse.Namespace) -> int:
     from nst_edu.synthesis import synthesize
 
     # Everything is checked before any work: a bad -o must not cost a whole synthesis.
-    for name in ("ratio", "size", "steps"):
-        _positive(name, getattr(args, name))
+    for name in ("ratio", "size", "steps", "settle"):
+        if getattr(args, name) is not None:
+            _positive(name, getattr(args, name))
     output = check_output_path(args.output)
     # A square of --size bounds every aspect ratio the photo can have.
     check_memory((args.size, args.size), CONTENT_LAYERS + STYLE_LAYERS, default_device(), option="--size",
@@ -91,7 +95,7 @@ def _transfer(args: argparse.Namespace) -> int:
     result = synthesize(
         content_image, styles[0] if len(styles) == 1 else styles, style_blend=args.style_weights,
         alpha=1.0, beta=1.0 / args.ratio, steps=args.steps,
-        init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed,
+        init=args.init, pooling=args.pooling, optimizer=args.optimizer, seed=args.seed, settle=args.settle,
     )
     path = save_image(result.best_image, output)
     state = "interrupted, kept the best image" if result.interrupted else result.stop_reason

@@ -73,6 +73,16 @@ def loss_unit(first_loss: float) -> float:
     return 2.0 ** round(math.log2(first_loss))
 
 
+def settled(before: list[Tensor], x: Tensor, levels: float) -> bool:
+    """True when the picture ``x`` (clamped to [0, 1]) is within ``levels`` grey levels (root mean square,
+    of 255) of ``before`` (an empty list: no earlier picture yet). The pixels that are shown, not the loss:
+    a loss that still falls by a percent may move nothing one can see, or a lot."""
+    if not before:
+        return False
+    change = (x.detach().clamp(0, 1) - before[0]).pow(2).mean().sqrt().item()
+    return 255.0 * change < levels
+
+
 def heap_kept(x: Tensor) -> AbstractContextManager[None]:
     """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
     ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
@@ -104,6 +114,7 @@ def minimize(
 
     guard_blowup = how.optimizer == "adam" or how.line_search is None
     unit: list[Tensor] = []  # the loss's unit for the optimiser, fixed at the first evaluation
+    before: list[Tensor] = []  # the picture settle_window steps ago
 
     def closure() -> Tensor:
         if watch.stop_event is not None and watch.stop_event.is_set():
@@ -144,6 +155,10 @@ def minimize(
         if watch.callback is not None and (step % max(1, watch.callback_every) == 0 or step == steps):
             img = x.detach().clamp(0, 1).cpu()
             watch.callback(StepInfo(step, steps, value, hist.content[-1], hist.style[-1], img))
+        if how.settle is not None and step % how.settle_window == 0:
+            if settled(before, x, how.settle):
+                raise _Stop("settled")
+            before[:] = [x.detach().clamp(0, 1).clone()]
         return scaled
 
     reason, interrupted = "finished", False
@@ -164,13 +179,13 @@ def minimize(
         except _Stop as stop:
             reason = stop.reason
             interrupted = reason == "stopped"
-            if reason not in ("stopped", "finished"):
+            if reason not in ("stopped", "finished", "settled"):
                 warnings.warn(reason, RuntimeWarning, stacklevel=3)
         except KeyboardInterrupt:
             reason, interrupted = "interrupted", True
         finally:
             bar.close()
-    failed = reason not in ("stopped", "finished", "interrupted")
+    failed = reason not in ("stopped", "finished", "interrupted", "settled")
     # L-BFGS: the run ends inside a line search, and x is back at the step it started from; the
     # best evaluated point (often one of that search's trials) is further on. A divergence leaves
     # Adam's x at the bad point: the message promises the best image instead.

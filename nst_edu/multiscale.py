@@ -89,7 +89,7 @@ def multiscale_synthesize(
         result = synthesize(c, st, steps=n, init=init, size=hw, **kwargs)
         total_steps += result.steps
         total_time += result.wall_time
-        if result.interrupted or result.stop_reason not in ("finished",):
+        if result.interrupted or result.stop_reason not in ("finished", "settled"):  # a settled scale goes on
             break
     assert result is not None
     return dataclasses.replace(result, steps=total_steps, wall_time=time.perf_counter() - start)

@@ -47,7 +47,8 @@ class SynthesisResult:
         best_loss: its total loss; best_step: its step (1-based).
         history: per-step losses; wall_time: seconds spent in the loop (targets excluded).
         steps: loss evaluations done; interrupted: True when stopped early by Ctrl-C or a stop event.
-        stop_reason: "finished", "interrupted", "stopped" or the divergence message.
+        stop_reason: "finished", "settled" (the picture stopped changing: ``settle``), "interrupted",
+            "stopped" or the divergence message.
     """
 
     image: Tensor

@@ -8,8 +8,9 @@ from ci_policy import pytest_runtest_makereport  # noqa: F401 - the hook, regist
 
 from nst_edu import vgg
 
-# pytester: tests/test_ci_policy.py runs pytest inside pytest; cli_fixtures: the command line's two test files
-pytest_plugins = ["pytester", "cli_fixtures"]
+# pytester: tests/test_ci_policy.py runs pytest inside pytest; cli_fixtures: the command line's two test files;
+# tiny_images: the photo and painting of the synthesis tests
+pytest_plugins = ["pytester", "cli_fixtures", "tiny_images"]
 
 
 def pytest_collection_modifyitems(config, items):

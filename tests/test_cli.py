@@ -87,17 +87,17 @@ def test_transfer_defaults_are_the_papers(pair, tmp_path, capsys, recorded):
     assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "64",
                  "-o", str(tmp_path / "out.png")]) == 0
     assert recorded["alpha"] / recorded["beta"] == pytest.approx(1e-3)
-    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"]) \
-        == ("noise", "avg", "lbfgs", 0, 300)
+    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"],
+            recorded["settle"]) == ("noise", "avg", "lbfgs", 0, 300, None)
 
 
 def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
     assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "64", "--ratio", "0.05",
                  "--steps", "7", "--init", "content", "--pooling", "max", "--optimizer", "adam", "--seed", "3",
-                 "-o", str(tmp_path / "out.png")]) == 0
+                 "--settle", "0.5", "-o", str(tmp_path / "out.png")]) == 0
     assert recorded["alpha"] / recorded["beta"] == pytest.approx(0.05)
-    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"]) \
-        == ("content", "max", "adam", 3, 7)
+    assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"],
+            recorded["settle"]) == ("content", "max", "adam", 3, 7, 0.5)
 
 
 def test_figures_makes_a_new_output_folder(tmp_path, capsys, monkeypatch):
@@ -175,6 +175,7 @@ def test_figures_defaults(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("result, line", [
     (dict(interrupted=False, stop_reason="finished", steps=7, wall_time=1.26), "7 steps, 1.3 s, finished"),
+    (dict(interrupted=False, stop_reason="settled", steps=150, wall_time=9.0), "150 steps, 9.0 s, settled"),
     (dict(interrupted=True, stop_reason="finished", steps=3, wall_time=0.04), "3 steps, 0.0 s, interrupted, kept the "
                                                                               "best image"),
 ])

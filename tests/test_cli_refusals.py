@@ -104,6 +104,8 @@ NOT_ALL_0 = "--style-weights must be ≥ 0 and not all 0, got "
     (["--size", "0"], "--size must be a positive, finite number, got 0"),
     (["--steps", "-3"], "--steps must be a positive, finite number, got -3"),
     (["--ratio", "0"], "--ratio must be a positive, finite number, got 0.0"),
+    (["--settle", "0"], "--settle must be a positive, finite number, got 0.0"),
+    (["--settle", "inf"], "--settle must be a positive, finite number, got inf"),
 ])
 def test_the_cli_refuses_with_the_whole_sentence(pair, tmp_path, capsys, no_work, args, message):
     argv = ["transfer", "--content", pair[0], "--style", pair[1], "-o", str(tmp_path / "out.png"), "--size", "24",

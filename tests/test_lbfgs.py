@@ -108,12 +108,6 @@ def test_synthesis_does_not_import_dynamo():
 
 # How synthesize drives it: the settings reach it, and a run does the steps it was asked for.
 
-@pytest.fixture(scope="module")
-def photo_and_painting():
-    g = torch.Generator().manual_seed(1)
-    return torch.rand(1, 3, 24, 32, generator=g), torch.rand(1, 3, 20, 20, generator=g)
-
-
 def _bowl(model, photo_and_painting, **kw):
     """A synthesis whose loss is only a quadratic bowl (α = β = 0): L-BFGS reaches its exact minimum
     (loss 0, gradient 0) within a few evaluations."""

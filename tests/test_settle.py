@@ -1,0 +1,68 @@
+"""`settle=`: a run ends when its picture stops changing (not the paper's: it fixes no number of steps)."""
+import math
+
+import pytest
+import torch
+
+from nst_edu import synthesis
+from nst_edu.errors import NstEduError
+from nst_edu.minimize import settled
+from nst_edu.multiscale import multiscale_synthesize
+
+
+def run(model, photo_and_painting, **kw):
+    kw.setdefault("progress", False)
+    return synthesis.synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"],
+                                style_layers=["conv1_1", "conv2_1"], **kw)
+
+
+def test_settled_compares_the_shown_pixels_in_grey_levels():
+    a = torch.full((1, 3, 4, 4), 0.5)
+    assert not settled([], a, 1.0)  # nothing to compare with yet
+    assert settled([a.clone()], a, 1e-9)
+    assert settled([a.clone()], a + 0.9 / 255, 1.0) and not settled([a.clone()], a + 1.1 / 255, 1.0)
+    # Root mean square: one pixel of 16 changed by 4 levels is 1 level.
+    b = a.clone()
+    b[0, :, 0, 0] += 4 / 255
+    assert not settled([a], b, 1.0 - 1e-6) and settled([a], b, 1.0 + 1e-6)
+    # Pixels beyond [0, 1] are shown clamped: moving them further changes nothing one can see.
+    assert settled([torch.ones(1, 3, 2, 2)], torch.full((1, 3, 2, 2), 3.0), 0.1)
+
+
+def test_a_run_ends_when_its_picture_stops_changing(model, photo_and_painting):
+    pictures = []
+    r = run(model, photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
+            callback=lambda info: pictures.append(info.image))
+    assert r.stop_reason == "settled" and not r.interrupted
+    assert r.steps < 400 and r.steps % 10 == 0 and len(r.history) == r.steps
+    # The last window moved less than 2 levels, the one before it did not.
+    rms = [255 * (b - a).pow(2).mean().sqrt().item() for a, b in zip(pictures, pictures[1:])]
+    assert rms[-1] < 2.0 and rms[-2] >= 2.0, rms
+    # L-BFGS returns the best image, as for every other ending.
+    assert torch.equal(r.image, r.best_image) and r.best_loss == min(r.history.total)
+
+
+def test_without_settle_every_step_is_done(model, photo_and_painting):
+    r = run(model, photo_and_painting, steps=60, settle_window=10)
+    assert r.stop_reason == "finished" and r.steps == 60
+
+
+def test_a_settled_coarse_scale_goes_on_to_the_next(model, photo_and_painting):
+    r = multiscale_synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"], style_layers=["conv1_1"],
+                              scales=(0.5, 1.0), steps_per_scale=(400, 20), settle=50.0, settle_window=5,
+                              progress=False)
+    assert tuple(r.image.shape[-2:]) == (24, 32)
+    assert r.steps < 420 and r.history.step[-1] == 10  # the coarse scale settled at once (a coarse threshold)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(settle=0.0), "settle must be a positive number of grey levels (e.g. 0.5) or None, got 0.0"),
+    (dict(settle=-1), "settle must be a positive number of grey levels (e.g. 0.5) or None, got -1"),
+    (dict(settle=math.nan), "settle must be a positive number of grey levels (e.g. 0.5) or None, got nan"),
+    (dict(settle=math.inf), "settle must be a positive number of grey levels (e.g. 0.5) or None, got inf"),
+    (dict(settle=1.0, settle_window=0), "settle_window must be at least 1 step, got 0"),
+])
+def test_bad_settle_values_are_refused_before_any_work(model, photo_and_painting, kw, message):
+    with pytest.raises(NstEduError) as err:
+        run(model, photo_and_painting, steps=5, **kw)
+    assert str(err.value) == message

@@ -74,12 +74,12 @@ def loss_unit(first_loss: float) -> float:
 
 
 def settled(before: list[Tensor], x: Tensor, levels: float) -> bool:
-    """True when the picture ``x`` (clamped to [0, 1]) is within ``levels`` grey levels (root mean square,
-    of 255) of ``before`` (an empty list: no earlier picture yet). The pixels that are shown, not the loss:
-    a loss that still falls by a percent may move nothing one can see, or a lot."""
+    """True when the picture ``x`` is within ``levels`` grey levels (root mean square, of 255) of ``before``
+    (an empty list: no earlier picture yet), both clamped to [0, 1] as they are shown. The pixels, not the
+    loss: a loss that still falls by a percent may move nothing one can see, or a lot."""
     if not before:
         return False
-    change = (x.detach().clamp(0, 1) - before[0]).pow(2).mean().sqrt().item()
+    change = (x.detach().clamp(0, 1) - before[0].clamp(0, 1)).pow(2).mean().sqrt().item()
     return 255.0 * change < levels
 
 
@@ -158,7 +158,7 @@ def minimize(
         if how.settle is not None and step % how.settle_window == 0:
             if settled(before, x, how.settle):
                 raise _Stop("settled")
-            before[:] = [x.detach().clamp(0, 1).clone()]
+            before[:] = [x.detach().clone()]
         return scaled
 
     reason, interrupted = "finished", False

@@ -29,30 +29,30 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.minimize.xǁ_Stopǁ__init____mutmut_1": "_Stop's message: minimize reads its .reason, never str()",
     "nst_edu.minimize.x_heap_kept__mutmut_8": "x.shape[+2]: of a (B, 3, H, W) image the same H as shape[-2]",
     "nst_edu.minimize.x_initial_image__mutmut_23": "0.5 - a·(2u - 1): noise mirrored about grey, the same distribution",
-    "nst_edu.minimize.x_minimize__mutmut_57": "channels_last also when not asked: the same math in another memory "
+    "nst_edu.minimize.x_minimize__mutmut_58": "channels_last also when not asked: the same math in another memory "
                                               "layout (Runtime.channels_last), only the speed differs",
-    "nst_edu.minimize.x_minimize__mutmut_94": "the loss unit in float32, not the loss's dtype: a power of two is exact "
+    "nst_edu.minimize.x_minimize__mutmut_95": "the loss unit in float32, not the loss's dtype: a power of two is exact "
                                               "in float32 and the division promotes to the loss's dtype",
-    "nst_edu.minimize.x_minimize__mutmut_97": "the same (torch.tensor's default dtype is float32)",
-    "nst_edu.minimize.x_minimize__mutmut_120": "value <= best: a later image with exactly the best loss is kept; "
+    "nst_edu.minimize.x_minimize__mutmut_98": "the same (torch.tensor's default dtype is float32)",
+    "nst_edu.minimize.x_minimize__mutmut_121": "value <= best: a later image with exactly the best loss is kept; "
                                                "both have the best loss",
-    "nst_edu.minimize.x_minimize__mutmut_132": "set_postfix(refresh=None): when tqdm redraws, not what it shows",
-    "nst_edu.minimize.x_minimize__mutmut_134": "set_postfix(refresh=True by default): the same",
-    "nst_edu.minimize.x_minimize__mutmut_135": "set_postfix(refresh=True): the same",
-    "nst_edu.minimize.x_minimize__mutmut_184": "max_eval=None (1.25·steps): the closure ends the run at `steps` "
+    "nst_edu.minimize.x_minimize__mutmut_133": "set_postfix(refresh=None): when tqdm redraws, not what it shows",
+    "nst_edu.minimize.x_minimize__mutmut_135": "set_postfix(refresh=True by default): the same",
+    "nst_edu.minimize.x_minimize__mutmut_136": "set_postfix(refresh=True): the same",
+    "nst_edu.minimize.x_minimize__mutmut_206": "max_eval=None (1.25·steps): the closure ends the run at `steps` "
                                                "evaluations, so max_eval only has to be at least steps",
-    "nst_edu.minimize.x_minimize__mutmut_193": "max_eval left out: the same as None",
-    "nst_edu.minimize.x_minimize__mutmut_200": "max_eval=steps + 26: the same, never reached",
-    "nst_edu.minimize.x_minimize__mutmut_204": "tolerance_grad=-2: any negative tolerance is off (|g| >= 0)",
-    "nst_edu.minimize.x_minimize__mutmut_206": "tolerance_change=-2: the same",
-    "nst_edu.minimize.x_minimize__mutmut_214": "Adam's loop `<= steps`: one more closure call, which raises "
+    "nst_edu.minimize.x_minimize__mutmut_215": "max_eval left out: the same as None",
+    "nst_edu.minimize.x_minimize__mutmut_222": "max_eval=steps + 26: the same, never reached",
+    "nst_edu.minimize.x_minimize__mutmut_226": "tolerance_grad=-2: any negative tolerance is off (|g| >= 0)",
+    "nst_edu.minimize.x_minimize__mutmut_228": "tolerance_change=-2: the same",
+    "nst_edu.minimize.x_minimize__mutmut_236": "Adam's loop `<= steps`: one more closure call, which raises "
                                                "'finished' before it evaluates; differs only when Stop is pressed "
                                                "after the last step (then 'stopped', as L-BFGS reports there)",
-    "nst_edu.minimize.x_minimize__mutmut_231": "warn() without stacklevel: mutmut's trampolines add frames between "
+    "nst_edu.minimize.x_minimize__mutmut_255": "warn() without stacklevel: mutmut's trampolines add frames between "
                                                "the caller and minimize, so the caller's line is checked only "
                                                "without mutmut (test_optimize::test_a_divergence_returns_the_best_"
                                                "image, shown failing at stacklevel 1, 2 and 4)",
-    "nst_edu.minimize.x_minimize__mutmut_232": "stacklevel=4: the same (a frame of the trampoline)",
+    "nst_edu.minimize.x_minimize__mutmut_256": "stacklevel=4: the same (a frame of the trampoline)",
     "nst_edu.losses.xǁ_Gramǁbackward__mutmut_12": "Fm.stride(None) is a tuple, never 1: always S @ F, "
                                                   "the same values in the other memory layout (only "
                                                   "speed differs: benchmarks/step_time.py)",
@@ -129,14 +129,15 @@ EQUIVALENT.update({
                                               "shapes, right after output_size)",
     "nst_edu.checks.x_output_size__mutmut_11": "the same as 3, for a style image",
     "nst_edu.checks.x_output_size__mutmut_17": "the same as 3, for the first of several style images",
-    "nst_edu.__main__.x__transfer__mutmut_59": "shape[+2:]: load_image returns (1, 3, H, W), so the same (H, W)",
-    "nst_edu.__main__.x__transfer__mutmut_63": "the same, for match_pixel_count's (1, 3, H, W)",
-    "nst_edu.__main__.x__transfer__mutmut_99": "one --style passed as a list of one: the same synthesis, image and "
+    "nst_edu.__main__.x__transfer__mutmut_66": "shape[+2:]: load_image returns (1, 3, H, W), so the same (H, W)",
+    "nst_edu.__main__.x__transfer__mutmut_70": "the same, for match_pixel_count's (1, 3, H, W)",
+    "nst_edu.__main__.x__transfer__mutmut_108": "one --style passed as a list of one: the same synthesis, image and "
                                                "history bit for bit (tests/test_cli.py::test_one_artwork_in_a_list_"
                                                "is_the_same_synthesis)",
     "nst_edu.__main__.x__parser__mutmut_68": "default=None left out: argparse's default is None",
-    "nst_edu.__main__.x__parser__mutmut_263": "the same, for figures --size",
-    "nst_edu.__main__.x__parser__mutmut_278": "the same, for figures --steps",
+    "nst_edu.__main__.x__parser__mutmut_207": "the same, for transfer --settle",
+    "nst_edu.__main__.x__parser__mutmut_281": "the same, for figures --size",
+    "nst_edu.__main__.x__parser__mutmut_296": "the same, for figures --steps",
 })
 KILLED = {"killed", "timeout", "suspicious"}
 #: The rest of the issue's scope, as mutmut's names: the checks, the CLI, and of images.py only its saving

@@ -1,5 +1,6 @@
 """`settle=`: a run ends when its picture stops changing (not the paper's: it fixes no number of steps)."""
 import math
+import warnings
 
 import pytest
 import torch
@@ -19,7 +20,7 @@ def run(model, photo_and_painting, **kw):
 def test_settled_compares_the_shown_pixels_in_grey_levels():
     a = torch.full((1, 3, 4, 4), 0.5)
     assert not settled([], a, 1.0)  # nothing to compare with yet
-    assert settled([a.clone()], a, 1e-9)
+    assert settled([a.clone()], a, 1e-9) and not settled([a.clone()], a, 0.0)  # "less than": strictly
     assert settled([a.clone()], a + 0.9 / 255, 1.0) and not settled([a.clone()], a + 1.1 / 255, 1.0)
     # Root mean square: one pixel of 16 changed by 4 levels is 1 level.
     b = a.clone()
@@ -27,12 +28,16 @@ def test_settled_compares_the_shown_pixels_in_grey_levels():
     assert not settled([a], b, 1.0 - 1e-6) and settled([a], b, 1.0 + 1e-6)
     # Pixels beyond [0, 1] are shown clamped: moving them further changes nothing one can see.
     assert settled([torch.ones(1, 3, 2, 2)], torch.full((1, 3, 2, 2), 3.0), 0.1)
+    assert settled([torch.full((1, 3, 2, 2), 2.0)], torch.full((1, 3, 2, 2), 3.0), 0.1)
+    assert settled([torch.full((1, 3, 2, 2), -2.0)], torch.full((1, 3, 2, 2), -0.5), 0.1)
 
 
 def test_a_run_ends_when_its_picture_stops_changing(model, photo_and_painting):
     pictures = []
-    r = run(model, photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
-            callback=lambda info: pictures.append(info.image))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # settling is a normal end, not a warning
+        r = run(model, photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
+                callback=lambda info: pictures.append(info.image))
     assert r.stop_reason == "settled" and not r.interrupted
     assert r.steps < 400 and r.steps % 10 == 0 and len(r.history) == r.steps
     # The last window moved less than 2 levels, the one before it did not.

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="seed of the white-noise start")
     t.add_argument("--settle", type=float, default=None, metavar="LEVELS",
                    help="end early once the picture changes less than LEVELS grey levels (RMS, of 255) over 25 "
-                        "steps, e.g. 0.5 (default: all --steps; not in the paper)")
+                        "steps, e.g. 6 (default: all --steps; not in the paper; benchmarks/README.md: at 256 px "
+                        "a transfer still moves 4-6 levels per 25 steps at step 225-300)")
     t.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="image file to write: .png, .jpg/.jpeg, .webp or .tif/.tiff (the format follows the extension)")
 

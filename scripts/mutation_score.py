@@ -39,20 +39,20 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.minimize.x_minimize__mutmut_133": "set_postfix(refresh=None): when tqdm redraws, not what it shows",
     "nst_edu.minimize.x_minimize__mutmut_135": "set_postfix(refresh=True by default): the same",
     "nst_edu.minimize.x_minimize__mutmut_136": "set_postfix(refresh=True): the same",
-    "nst_edu.minimize.x_minimize__mutmut_206": "max_eval=None (1.25·steps): the closure ends the run at `steps` "
+    "nst_edu.minimize.x_minimize__mutmut_200": "max_eval=None (1.25·steps): the closure ends the run at `steps` "
                                                "evaluations, so max_eval only has to be at least steps",
-    "nst_edu.minimize.x_minimize__mutmut_215": "max_eval left out: the same as None",
-    "nst_edu.minimize.x_minimize__mutmut_222": "max_eval=steps + 26: the same, never reached",
-    "nst_edu.minimize.x_minimize__mutmut_226": "tolerance_grad=-2: any negative tolerance is off (|g| >= 0)",
-    "nst_edu.minimize.x_minimize__mutmut_228": "tolerance_change=-2: the same",
-    "nst_edu.minimize.x_minimize__mutmut_236": "Adam's loop `<= steps`: one more closure call, which raises "
+    "nst_edu.minimize.x_minimize__mutmut_209": "max_eval left out: the same as None",
+    "nst_edu.minimize.x_minimize__mutmut_216": "max_eval=steps + 26: the same, never reached",
+    "nst_edu.minimize.x_minimize__mutmut_220": "tolerance_grad=-2: any negative tolerance is off (|g| >= 0)",
+    "nst_edu.minimize.x_minimize__mutmut_222": "tolerance_change=-2: the same",
+    "nst_edu.minimize.x_minimize__mutmut_230": "Adam's loop `<= steps`: one more closure call, which raises "
                                                "'finished' before it evaluates; differs only when Stop is pressed "
                                                "after the last step (then 'stopped', as L-BFGS reports there)",
-    "nst_edu.minimize.x_minimize__mutmut_255": "warn() without stacklevel: mutmut's trampolines add frames between "
+    "nst_edu.minimize.x_minimize__mutmut_249": "warn() without stacklevel: mutmut's trampolines add frames between "
                                                "the caller and minimize, so the caller's line is checked only "
                                                "without mutmut (test_optimize::test_a_divergence_returns_the_best_"
                                                "image, shown failing at stacklevel 1, 2 and 4)",
-    "nst_edu.minimize.x_minimize__mutmut_256": "stacklevel=4: the same (a frame of the trampoline)",
+    "nst_edu.minimize.x_minimize__mutmut_250": "stacklevel=4: the same (a frame of the trampoline)",
     "nst_edu.losses.xǁ_Gramǁbackward__mutmut_12": "Fm.stride(None) is a tuple, never 1: always S @ F, "
                                                   "the same values in the other memory layout (only "
                                                   "speed differs: benchmarks/step_time.py)",

@@ -71,3 +71,22 @@ def test_bad_settle_values_are_refused_before_any_work(model, photo_and_painting
     with pytest.raises(NstEduError) as err:
         run(model, photo_and_painting, steps=5, **kw)
     assert str(err.value) == message
+
+
+def test_adam_settled_returns_its_last_step_as_image(model, photo_and_painting):
+    """As after "finished": Adam's ``image`` is where it stopped, the best image beside it (L-BFGS returns
+    the best, since its run ends inside a line search). From step 30 on, the loss carries a constant without
+    gradient (the path is unchanged), so the last step is not the best one."""
+    calls, pictures = [], []
+
+    def after_30(x):
+        calls.append(1)
+        return (x * 0).sum() + (1e6 if len(calls) > 30 else 0.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = run(model, photo_and_painting, steps=600, optimizer="adam", settle=4.0, settle_window=10,
+                divergence_factor=1e12, extra_loss=after_30, callback_every=10,
+                callback=lambda info: pictures.append(info.image))
+    assert r.stop_reason == "settled" and 30 < r.steps < 600 and r.best_step <= 30
+    assert torch.equal(r.image, pictures[-1]) and not torch.equal(r.image, r.best_image)

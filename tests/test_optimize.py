@@ -6,18 +6,11 @@ import threading
 import warnings
 
 import pytest
+import tiny_images
 import torch
+from tiny_images import LAYERS, run
 
 from nst_edu import synthesis
-
-LAYERS = ["conv1_1", "conv2_1"]
-
-
-def run(model, content=None, style=None, **kw):
-    kw.setdefault("steps", 15)
-    kw.setdefault("progress", False)
-    return synthesis.synthesize(content, style, model=model, content_layers=["conv2_1"],
-                               style_layers=LAYERS, device="cpu", **kw)
 
 
 @pytest.mark.parametrize("which", ["content", "style", "both"])
@@ -142,9 +135,9 @@ def test_a_divergence_returns_the_best_image(model, photo_and_painting):
     with pytest.warns(RuntimeWarning, match="diverged at step 8") as caught:
         r, seen, best = _spiked_run(model, photo_and_painting, at=8, spike=float("nan"), steps=20)
     if "mutmut.mutation.trampoline" not in sys.modules:  # make mutate's copy: its trampolines add frames
-        # stacklevel: the warning names the line that called synthesize (in run() above)
-        assert caught[0].filename == __file__
-        assert "synthesis.synthesize(" in linecache.getline(__file__, caught[0].lineno)
+        # stacklevel: the warning names the line that called synthesize (in run(), tests/tiny_images.py)
+        assert caught[0].filename == tiny_images.__file__
+        assert "synthesis.synthesize(" in linecache.getline(tiny_images.__file__, caught[0].lineno)
     assert not r.interrupted and r.steps == len(seen) == 7 and r.best_step == best + 1
     assert torch.equal(r.image, seen[best][1]) and r.best_loss == seen[best][0]
 

@@ -4,17 +4,11 @@ import warnings
 
 import pytest
 import torch
+from tiny_images import run
 
-from nst_edu import synthesis
 from nst_edu.errors import NstEduError
 from nst_edu.minimize import settled
 from nst_edu.multiscale import multiscale_synthesize
-
-
-def run(model, photo_and_painting, **kw):
-    kw.setdefault("progress", False)
-    return synthesis.synthesize(*photo_and_painting, model=model, content_layers=["conv2_1"],
-                                style_layers=["conv1_1", "conv2_1"], **kw)
 
 
 def test_settled_compares_the_shown_pixels_in_grey_levels():
@@ -36,7 +30,7 @@ def test_a_run_ends_when_its_picture_stops_changing(model, photo_and_painting):
     pictures = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # settling is a normal end, not a warning
-        r = run(model, photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
+        r = run(model, *photo_and_painting, steps=400, settle=2.0, settle_window=10, callback_every=10,
                 callback=lambda info: pictures.append(info.image))
     assert r.stop_reason == "settled" and not r.interrupted
     assert r.steps < 400 and r.steps % 10 == 0 and len(r.history) == r.steps
@@ -48,7 +42,7 @@ def test_a_run_ends_when_its_picture_stops_changing(model, photo_and_painting):
 
 
 def test_without_settle_every_step_is_done(model, photo_and_painting):
-    r = run(model, photo_and_painting, steps=60, settle_window=10)
+    r = run(model, *photo_and_painting, steps=60, settle_window=10)
     assert r.stop_reason == "finished" and r.steps == 60
 
 
@@ -69,7 +63,7 @@ def test_a_settled_coarse_scale_goes_on_to_the_next(model, photo_and_painting):
 ])
 def test_bad_settle_values_are_refused_before_any_work(model, photo_and_painting, kw, message):
     with pytest.raises(NstEduError) as err:
-        run(model, photo_and_painting, steps=5, **kw)
+        run(model, *photo_and_painting, steps=5, **kw)
     assert str(err.value) == message
 
 
@@ -85,7 +79,7 @@ def test_adam_settled_returns_its_last_step_as_image(model, photo_and_painting):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        r = run(model, photo_and_painting, steps=600, optimizer="adam", settle=4.0, settle_window=10,
+        r = run(model, *photo_and_painting, steps=600, optimizer="adam", settle=4.0, settle_window=10,
                 divergence_factor=1e12, extra_loss=after_30, callback_every=10,
                 callback=lambda info: pictures.append(info.image))
     assert r.stop_reason == "settled" and 30 < r.steps < 600 and r.best_step <= 30

@@ -4,18 +4,10 @@ import re
 
 import pytest
 import torch
+from tiny_images import LAYERS, run
 
 from nst_edu import synthesis
 from nst_edu.errors import NstEduError
-
-LAYERS = ["conv1_1", "conv2_1"]
-
-
-def run(model, content=None, style=None, **kw):
-    kw.setdefault("steps", 15)
-    kw.setdefault("progress", False)
-    return synthesis.synthesize(content, style, model=model, content_layers=["conv2_1"],
-                               style_layers=LAYERS, device="cpu", **kw)
 
 
 @pytest.mark.parametrize("given", ["content", "style", "both"])

@@ -1,6 +1,19 @@
-"""The fixture of a tiny photo and painting shared by the synthesis tests (random pixels, seed 1)."""
+"""What the synthesis tests share: a tiny photo and painting (random pixels, seed 1) and ``run``, a short
+synthesis of them on conv1_1 and conv2_1 (the random-weight ``model`` of conftest has no deeper layer)."""
 import pytest
 import torch
+
+from nst_edu import synthesis
+
+LAYERS = ["conv1_1", "conv2_1"]
+
+
+def run(model, content=None, style=None, **kw):
+    kw.setdefault("steps", 15)
+    kw.setdefault("progress", False)
+    return synthesis.synthesize(content, style, model=model, content_layers=["conv2_1"],
+                               style_layers=LAYERS, device="cpu", **kw)
+
 
 
 @pytest.fixture(scope="module")

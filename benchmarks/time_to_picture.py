@@ -1,11 +1,12 @@
 """Time to a picture: which size and steps show the paper's claims soonest on a CPU.
 
-    .venv/bin/python benchmarks/time_to_picture.py             # ~6 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/time_to_picture.py             # ~8 min on a quiet 2-core CPU
     .venv/bin/python benchmarks/time_to_picture.py --cases transfer --candidates 128x300 256x100
 
-For the walkthrough's three kinds of synthesis (Fig. 1's content reconstruction from conv4_2, Fig. 1's
-style reconstruction from conv1_1 … conv5_1, Figs. 2–3's transfer at the paper's α/β = 1e-3; Tübingen and
-*The Starry Night*, seed 0, white noise), each candidate setting is run once, and the script writes:
+For the walkthrough's kinds of synthesis (Fig. 1's content reconstruction from conv4_2, Fig. 1's style
+reconstruction from conv1_1 … conv5_1, Figs. 2–3's transfer at the paper's α/β = 1e-3 from white noise, and
+the same transfer started from the photograph, notebook 05's other start and the explorer's ``init``;
+Tübingen and *The Starry Night*, seed 0), each candidate setting is run once, and the script writes:
 
 * ``results/time_to_picture.json``: per case and candidate the wall time, the steps, and the measures of
   :class:`nst_edu.measures.TransferMeasure` (style gain, content keep: see its docstring);
@@ -32,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ("content", "style", "transfer")
+CASES = ("content", "style", "transfer", "from_photo")
 CANDIDATES = ("128x300", "256x100", "256x150", "128to256x50")
 TITLES = {"content": "content reconstruction (conv4_2)", "style": "style reconstruction (conv1_1 … conv5_1)",
-          "transfer": "transfer, α/β = 1e-3"}
+          "transfer": "transfer, α/β = 1e-3", "from_photo": "transfer from the photo"}
 
 
 def parse_candidate(name: str) -> dict:
@@ -55,8 +56,10 @@ def run(case: str, cand: dict, model, seed: int = 0) -> tuple[torch.Tensor, dict
 
     photo = load_image(str(C.CONTENT), size=cand["size"])
     painting = load_style(str(C.STYLE), photo)  # at the photo's pixel count, as the figures do
-    content, style = {"content": (photo, None), "style": (None, painting), "transfer": (photo, painting)}[case]
+    content, style = {"content": (photo, None), "style": (None, painting)}.get(case, (photo, painting))
     kw = dict(alpha=1.0, beta=1e3, seed=seed, model=model, progress=False, size=tuple(photo.shape[-2:]))
+    if case == "from_photo":  # notebook 05's other start, the explorer's init=content
+        kw["init"] = "content"
     if case == "content":
         kw["content_layers"] = ["conv4_2"]
     start = time.perf_counter()
@@ -104,7 +107,7 @@ def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
             ax.set_yticks([])
             r = rows[case][name]
             shown = {"content": f"content keep {r['content_keep']}", "style": f"style gain {r['style_gain']}",
-                     "transfer": f"gain {r['style_gain']}, keep {r['content_keep']}"}[case]
+                     }.get(case, f"gain {r['style_gain']}, keep {r['content_keep']}")
             ax.set_title(f"{name}: {r['seconds']:.0f} s\n{shown}", fontsize=10)
             if j == 0:
                 ax.set_ylabel(TITLES[case], fontsize=10)

@@ -62,18 +62,29 @@ class Settings:
         return f"{mode} on {self.device.type}: {self.size} px long side, {self.steps} steps, seed {self.seed}"
 
 
-def setup(seed: int = 0, size: int = 256, steps: int = 300, quick_size: int = 48, quick_steps: int = 8,
-          gpu_size: int | None = None, gpu_steps: int | None = None) -> Settings:
+#: Full mode on a CPU: 256 px, 100 steps from white noise at that size (the paper's procedure). On a
+#: 2-core CPU this takes about what 128 px × 300 steps took (25.6 s against 23.0 s for a transfer) and
+#: shows the painting where 128 px showed a blur: style gain 3.35 against 1.84, content keep 2.56 against
+#: 1.40 (benchmarks/README.md, "Time to a picture"; coarse-to-fine reads better still but is not the
+#: paper's start: notebook 07). On a GPU: 512 px (leongatys/NeuralImageSynthesis' img_size) × 300.
+CPU_SIZE, CPU_STEPS = 256, 100
+GPU_SIZE, GPU_STEPS = 512, 300
+
+
+def setup(seed: int = 0, size: int = CPU_SIZE, steps: int = CPU_STEPS, quick_size: int = 48, quick_steps: int = 8,
+          gpu_size: int = GPU_SIZE, gpu_steps: int = GPU_STEPS) -> Settings:
     """The one setup call at the top of every notebook: seeds, threads, quick or full sizes.
 
     The size follows the machine: full mode on a GPU (any device but the CPU) draws at
-    ``gpu_size`` (the paper's figures: 512 px), on a CPU at ``size``, what a 2-core laptop does in
-    minutes; quick mode (``NST_EDU_QUICK=1``, the tests) at ``quick_size`` everywhere.
+    ``gpu_size`` × ``gpu_steps`` (the paper's figures: 512 px, 300 steps), on a CPU at ``size`` ×
+    ``steps`` (256 px, 100 steps: what a 2-core laptop does in about half a minute a synthesis); quick
+    mode (``NST_EDU_QUICK=1``, the tests) at ``quick_size`` × ``quick_steps`` everywhere. Notebooks
+    keep the defaults, so this function decides; print the result to show where a notebook ran.
 
     Args:
         seed: seeds Python's and torch's generators, so runs are reproducible.
-        size, steps: full-mode image size and evaluations on a CPU. quick_size, quick_steps: quick
-            mode's. gpu_size, gpu_steps: full mode's on a GPU (default: ``size``, ``steps``).
+        size, steps: full-mode image size (long side, px) and loss evaluations on a CPU. quick_size,
+            quick_steps: quick mode's. gpu_size, gpu_steps: full mode's on a GPU.
     """
     random.seed(seed)
     torch.manual_seed(seed)
@@ -85,5 +96,5 @@ def setup(seed: int = 0, size: int = 256, steps: int = 300, quick_size: int = 48
     if quick:
         size, steps = quick_size, quick_steps
     elif on_gpu:
-        size, steps = gpu_size or size, gpu_steps or steps
+        size, steps = gpu_size, gpu_steps
     return Settings(quick=quick, size=size, steps=steps, device=device, seed=seed)

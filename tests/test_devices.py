@@ -207,33 +207,40 @@ def test_viewers_and_explorer(elsewhere, photo, painting):
 def test_full_mode_draws_larger_on_a_gpu(monkeypatch):
     monkeypatch.setenv("NST_EDU_QUICK", "0")
     monkeypatch.setenv("NST_EDU_DEVICE", "cuda")  # a device name is enough: setup only reads its type
-    on_gpu = config.setup(size=128, steps=300, gpu_size=512)
-    assert (on_gpu.size, on_gpu.steps) == (512, 300)
-    assert "full mode on cuda: 512 px" in str(on_gpu)
+    on_gpu = config.setup()
+    assert (on_gpu.size, on_gpu.steps) == (512, 300)  # the released code's img_size, the paper's figures
+    assert "full mode on cuda: 512 px long side, 300 steps" in str(on_gpu)
     monkeypatch.setenv("NST_EDU_DEVICE", "cpu")
-    assert config.setup(size=128, gpu_size=512).size == 128
+    on_cpu = config.setup()
+    assert (on_cpu.size, on_cpu.steps) == (256, 100)  # #28: about 128 px × 300's time, and the painting shows
+    assert "full mode on cpu: 256 px long side, 100 steps" in str(on_cpu)
+    assert (config.setup(size=128, steps=300).size, config.setup(size=128, steps=300).steps) == (128, 300)
     monkeypatch.setenv("NST_EDU_QUICK", "1")
     monkeypatch.setenv("NST_EDU_DEVICE", "cuda")
-    assert config.setup(size=128, gpu_size=512, quick_size=48).size == 48  # the tests' sizes everywhere
+    assert config.setup(quick_size=48).size == 48  # the tests' sizes everywhere
 
 
 PAPER_SCALE = {"01_content_reconstruction", "02_style_reconstruction", "03_style_transfer_ratio",
-               "05_beyond_the_paper", "07_controlling_perceptual_factors"}
+               "05_beyond_the_paper", "06_interactive_explorer", "07_controlling_perceptual_factors",
+               "reading_session"}
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_SCALE))
-def test_notebooks_that_draw_syntheses_draw_them_at_the_papers_scale_on_a_gpu(name, monkeypatch):
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_notebooks_that_draw_syntheses_leave_size_and_steps_to_config_setup(name, device, monkeypatch):
+    """config.setup is the one place that decides full mode's size and steps: a notebook that passed its
+    own (128 px × 300, as all did before #28) would not follow a change there."""
     import nbformat
 
     nb = nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb", as_version=4)
     setup_cell = next(c.source for c in nb.cells if c.cell_type == "code" and "config.setup(" in c.source)
-    call = setup_cell[setup_cell.index("config.setup("):].split("\n")[0]
+    calls = [line[line.index("config.setup("):] for line in setup_cell.splitlines() if "config.setup(" in line]
     monkeypatch.setenv("NST_EDU_QUICK", "0")
-    monkeypatch.setenv("NST_EDU_DEVICE", "cuda")
-    settings = eval(call, {"config": config})  # the notebook's own call
-    assert settings.size >= 512
-    if name < "04":  # the paper's own figures (Figs. 1-3): its number of steps too
-        assert settings.steps >= 300
+    monkeypatch.setenv("NST_EDU_DEVICE", device)
+    for call in calls:
+        settings = eval(call, {"config": config})  # the notebook's own call
+        assert (settings.size, settings.steps) == (config.setup().size, config.setup().steps), call
+    assert config.setup().size >= (512 if device == "cuda" else 256)
 
 
 @pytest.mark.slow

@@ -61,3 +61,16 @@ def test_stored_balance_over_the_calibration_is_near_the_papers_ratio() -> None:
         paper_units = r["balance"] / PAPER_RATIO_CALIBRATION  # the balance as nst_edu reads α/β
         assert 1e-3 < paper_units < 1e-2, f"at {r['size']} px style takes over at α/β = {paper_units:.2g}, " \
                                           "not between the paper's 1e-3 and 1e-2"
+
+
+@pytest.mark.parametrize("where", ["cpu", "gpu"])
+def test_the_calibration_was_measured_at_full_modes_own_settings(where) -> None:
+    """Full mode draws at config.setup's sizes (256 px × 100 steps on a CPU, 512 × 300 on a GPU): the balance
+    stored for exactly those settings must put the paper's 1e-3 on the painted side of it, as at 300 steps.
+    A change of config.setup's sizes fails here until benchmarks/ratio_calibration.py has measured them."""
+    from nst_edu import config
+
+    size, steps = (config.CPU_SIZE, config.CPU_STEPS) if where == "cpu" else (config.GPU_SIZE, config.GPU_STEPS)
+    (run,) = balance_measurements(size=size, steps=steps, init="noise", noise=0.1, stats="committed", pooling="avg",
+                                  units="mean", content_layer="conv4_2", series=None)
+    assert 1e-3 < run["balance"] / PAPER_RATIO_CALIBRATION < 1e-2, run

@@ -64,8 +64,8 @@ class StyleTransferExplorer(ExplorerPanel):
         self.weights, self.callback_every = weights, callback_every
         self.seed = settings.seed if settings else 0
         self.device = settings.device if settings else None
-        size = size or (settings.size if settings else (48 if quick else 256))
-        steps = steps or (settings.steps if settings else (8 if quick else 300))
+        size = size or (settings.size if settings else (48 if quick else config.CPU_SIZE))
+        steps = steps or (settings.steps if settings else (8 if quick else config.CPU_STEPS))
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()

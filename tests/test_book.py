@@ -83,6 +83,15 @@ def test_pages_fetch_nothing_from_the_network(book: Path) -> None:
     assert (book / "_static" / "mathjax" / "MathJax.js").exists()
 
 
+def test_every_chapter_says_where_it_ran_and_at_what_size_and_steps(book: Path) -> None:
+    """#28: config.setup decides size and steps; each chapter's setup cell prints what it ran with
+    (``quick mode on cpu: 48 px long side, 40 steps, seed 0``), and a reader sees it on the page."""
+    printed = re.compile(r"(quick|full) mode on \w+: \d+ px long side, \d+ steps, seed \d+")
+    for name in build.CHAPTERS:
+        text = (book / f"{name}.html").read_text(encoding="utf-8")
+        assert printed.search(text), f"{name}.html does not say where it ran, at what size and steps"
+
+
 def test_widgets_become_a_note_not_their_repr(book: Path) -> None:
     explorer = (book / "06_interactive_explorer.html").read_text(encoding="utf-8")
     assert explorer.count('class="nst-widget-note"') >= 4  # explorer, feature maps, Gram viewer, ratio slider

@@ -1,0 +1,102 @@
+"""The paper's Fig. 1 as the paper draws it: the network in the middle, what each layer keeps around it.
+
+Gatys et al. (2015), Fig. 1 (arXiv:1508.06576, p. 3): the convolutional network as a row of stacked
+feature maps, conv1_1 … conv5_1; *above* each layer the image reconstructed from the style representation
+(the Gram matrices of conv1_1 up to that layer), *below* it the image reconstructed from that layer's
+responses alone. :func:`draw_figure1_diagram` draws that layout from the results that
+:func:`nst_edu.figures.content_reconstructions` and :func:`nst_edu.figures.style_reconstructions` return;
+:func:`nst_edu.figures.draw_figure1` is the plain grid of the same pictures.
+
+The stacks are drawn to scale in one respect the paper's drawing also shows: each block halves the
+width and height of the maps (M_l falls 4× per block) while the number of filters N_l doubles up to 512.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import ConnectionPatch, Rectangle
+
+from nst_edu import images
+from nst_edu.errors import NstEduError
+from nst_edu.layers import CHANNELS
+from nst_edu.synthesis import SynthesisResult
+
+__all__ = ["draw_figure1_diagram"]
+
+LABEL_SIZE = 11  # points: readable beside the pictures in a notebook and on a 1280×720 slide
+
+
+def _stack(ax, x: float, width: float, layers: int, colour: str) -> tuple[float, float]:
+    """``layers`` squares of side ``width`` around (x, 0.5), each offset up and right: one block of feature
+    maps. Returns the (top, bottom) y of the stack, where the arrows start."""
+    step = 0.035
+    y0 = 0.5 - width / 2 - step * (layers - 1) / 2
+    for k in range(layers):
+        ax.add_patch(Rectangle((x - width / 2 + k * 0.021, y0 + k * step), width, width, facecolor=colour,
+                               edgecolor="black", linewidth=0.8, alpha=0.9))
+    return y0 + (layers - 1) * step + width, y0
+
+
+def draw_figure1_diagram(content: Mapping[str, SynthesisResult], style: Mapping[str, SynthesisResult]) -> Figure:
+    """Fig. 1 as a diagram: style reconstructions above the network, content reconstructions below it.
+
+    Args:
+        content: {layer: result} of :func:`nst_edu.figures.content_reconstructions` (conv1_1 … conv5_1); may be
+            empty (notebook 02 before notebook 01's results exist): that row is left out.
+        style: {deepest layer: result} of :func:`nst_edu.figures.style_reconstructions`, same layers; may be empty.
+
+    Returns:
+        A Figure with one column per layer: the style picture (top), the layer's block of feature maps with
+        its name and N_l (middle), the content picture (bottom), and arrows from each block to its pictures.
+
+    Raises:
+        NstEduError: both are empty, or they name different layers.
+    """
+    if not content and not style:
+        raise NstEduError("nothing to draw: pass content and/or style reconstructions (figures.*_reconstructions)")
+    if content and style and list(content) != list(style):
+        raise NstEduError(f"content and style reconstructions name different layers: {list(content)} and "
+                          f"{list(style)}; compute both for the same layers (e.g. STYLE_LAYERS)")
+    layers = list(style or content)
+    rows = [name for name, got in (("style", style), ("network", True), ("content", content)) if got]
+    heights = {"style": 1.0, "network": 0.75, "content": 1.0}
+    fig = Figure(figsize=(2.5 * len(layers) + 0.8, 2.1 * sum(heights[r] for r in rows) + 0.5), layout="constrained")
+    grid = fig.add_gridspec(len(rows), len(layers), height_ratios=[heights[r] for r in rows])
+    net = fig.add_subplot(grid[rows.index("network"), :])
+    net.set_xlim(0, len(layers))
+    net.set_ylim(0, 1)
+    net.axis("off")
+    pictures: dict[tuple[str, int], object] = {}
+    for row, results in (("style", style), ("content", content)):
+        if not results:
+            continue
+        for j, layer in enumerate(layers):
+            ax = fig.add_subplot(grid[rows.index(row), j])
+            ax.imshow(np.asarray(images.to_pil(results[layer].image)))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == "style":
+                ax.set_title("conv1_1" if j == 0 else f"conv1_1 … {layer}", fontsize=LABEL_SIZE)
+            else:
+                ax.set_xlabel(layer, fontsize=LABEL_SIZE)
+            pictures[(row, j)] = ax
+    for j, layer in enumerate(layers):
+        n_filters = CHANNELS[int(layer.split('_')[0][len('conv'):]) - 1]  # N_l: conv<block>_<k>
+        width = 0.55 / (2 ** (j / 2))  # the maps' side halves every block; drawn with the square root
+        maps = min(2 + j, 5)
+        top, bottom = _stack(net, j + 0.5, width, maps, "#c9d7ea" if j % 2 == 0 else "#dbe6f3")
+        right = j + 0.5 + width / 2 + 0.021 * (maps - 1)  # the stack's right edge (offsets of _stack)
+        net.text(right + 0.04, 0.5, f"{layer}\n{n_filters} filters", fontsize=LABEL_SIZE, va="center")
+        for row, y_from, side in (("style", top, "bottom"), ("content", bottom, "top")):
+            if (row, j) in pictures:
+                target = (0.5, 0.0) if side == "bottom" else (0.5, 1.0)
+                fig.add_artist(ConnectionPatch(xyA=(j + 0.5, y_from), coordsA=net.transData, xyB=target,
+                                               coordsB=pictures[(row, j)].transAxes, arrowstyle="-|>",
+                                               color="#444444", linewidth=1.2))
+    if style:
+        fig.suptitle("Style reconstructions (Gram matrices of conv1_1 up to the layer)", fontsize=LABEL_SIZE + 1)
+    if content:
+        fig.supxlabel("Content reconstructions (each layer's responses alone)", fontsize=LABEL_SIZE + 1)
+    return fig

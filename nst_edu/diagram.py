@@ -7,6 +7,9 @@ responses alone. :func:`draw_figure1_diagram` draws that layout from the results
 :func:`nst_edu.figures.content_reconstructions` and :func:`nst_edu.figures.style_reconstructions` return;
 :func:`nst_edu.figures.draw_figure1` is the plain grid of the same pictures.
 
+:func:`draw_gram_entry` is a picture of one entry of a Gram matrix, eq. (3): two feature maps, their product
+position by position, its sum; and the same with the positions shuffled, which leaves the sum unchanged.
+
 The stacks are drawn to scale in one respect the paper's drawing also shows: each block halves the
 width and height of the maps (M_l falls 4× per block) while the number of filters N_l doubles up to 512.
 """
@@ -15,15 +18,17 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, Rectangle
+from torch import Tensor
 
 from nst_edu import images
 from nst_edu.errors import NstEduError
 from nst_edu.layers import CHANNELS
 from nst_edu.synthesis import SynthesisResult
 
-__all__ = ["draw_figure1_diagram"]
+__all__ = ["draw_figure1_diagram", "draw_gram_entry"]
 
 LABEL_SIZE = 11  # points: readable beside the pictures in a notebook and on a 1280×720 slide
 
@@ -99,4 +104,49 @@ def draw_figure1_diagram(content: Mapping[str, SynthesisResult], style: Mapping[
         fig.suptitle("Style reconstructions (Gram matrices of conv1_1 up to the layer)", fontsize=LABEL_SIZE + 1)
     if content:
         fig.supxlabel("Content reconstructions (each layer's responses alone)", fontsize=LABEL_SIZE + 1)
+    return fig
+
+
+def draw_gram_entry(features: Tensor, i: int, j: int, layer: str = "", seed: int = 0) -> Figure:
+    """One entry G_ij of a Gram matrix, eq. (3), as pictures: maps i and j, their product, its sum.
+
+    The top row shows filter i's and filter j's response maps and their product at each position; the
+    sum of the product is G_ij. The bottom row shows the same after one random shuffle of the positions
+    (the same one for both maps): the maps no longer show the picture, and the sum is the same G_ij.
+    That is why the style representation keeps no arrangement.
+
+    Args:
+        features: one layer's responses, (1, N, H, W) or (N, H, W), on any device.
+        i, j: two filters of the layer, 0 ≤ i, j < N.
+        layer: the layer's name for the titles (e.g. "conv2_1").
+        seed: the shuffle's seed.
+
+    Returns:
+        A Figure of 2 × 3 maps; the sums are printed in the titles of the right-hand column.
+
+    Raises:
+        NstEduError: ``features`` is not one layer's responses, or i or j is not one of its filters.
+    """
+    if features.dim() == 4 and features.shape[0] == 1:
+        features = features[0]
+    if features.dim() != 3:
+        raise NstEduError(f"expected one layer's responses (1, N, H, W) or (N, H, W), got {tuple(features.shape)}")
+    n_filters, height, width = features.shape
+    if not (0 <= i < n_filters and 0 <= j < n_filters):
+        raise NstEduError(f"filters {i} and {j}: this layer has {n_filters} (0 … {n_filters - 1}); pick two of them")
+    maps = features.detach().cpu().double()
+    order = torch.randperm(height * width, generator=torch.Generator().manual_seed(seed))
+    shuffled = maps.flatten(1)[:, order].reshape(n_filters, height, width)
+    name = f"{layer} " if layer else ""
+    fig = Figure(figsize=(10.5, 5.8), layout="constrained")
+    axes = fig.subplots(2, 3)
+    for row, (m, how) in enumerate(((maps, ""), (shuffled, ", positions shuffled"))):
+        product = m[i] * m[j]
+        panels = ((m[i], f"{name}filter {i}{how}"), (m[j], f"× filter {j}{how}"),
+                  (product, f"= product; sum over positions\nG[{i}, {j}] = {float(product.sum()):.6g}"))
+        for ax, (picture, title) in zip(axes[row], panels):
+            ax.imshow(picture.numpy(), cmap="viridis")
+            ax.set_title(title, fontsize=LABEL_SIZE)
+            ax.set_xticks([])
+            ax.set_yticks([])
     return fig

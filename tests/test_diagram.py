@@ -8,7 +8,7 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from nst_edu.diagram import LABEL_SIZE, draw_figure1_diagram
+from nst_edu.diagram import LABEL_SIZE, draw_figure1_diagram, draw_gram_entry
 from nst_edu.errors import NstEduError
 from nst_edu.vgg import STYLE_LAYERS
 
@@ -86,4 +86,38 @@ def test_one_row_alone_draws_that_row() -> None:
 def test_bad_input_is_refused_in_one_line(content, style, words) -> None:
     with pytest.raises(NstEduError, match=words) as err:
         draw_figure1_diagram(content, style)
+    assert "\n" not in str(err.value)
+
+
+# ----------------------------------------------------------------------------- one entry of G, eq. (3)
+def test_the_gram_picture_prints_the_entry_of_G_before_and_after_a_shuffle() -> None:
+    from nst_edu.losses import gram_matrix
+
+    F = torch.rand(1, 6, 10, 14, generator=torch.Generator().manual_seed(3))
+    G = gram_matrix(F)[0]
+    fig = draw_gram_entry(F, 2, 4, "conv2_1")
+    titles = [ax.get_title() for ax in fig.axes]
+    sums = [float(t.rsplit("= ", 1)[1]) for t in titles if "G[2, 4]" in t]
+    assert len(sums) == 2 and sums == pytest.approx([float(G[2, 4])] * 2, rel=1e-5), (sums, float(G[2, 4]))
+    assert titles[0] == "conv2_1 filter 2" and "shuffled" in titles[3]
+
+
+def test_the_gram_picture_shows_the_maps_and_their_product_and_the_shuffle_moves_them() -> None:
+    F = torch.rand(1, 6, 10, 14, generator=torch.Generator().manual_seed(3))
+    fig = draw_gram_entry(F, 2, 4)
+    shown = [np.asarray(ax.images[0].get_array()) for ax in fig.axes]
+    assert np.allclose(shown[0], F[0, 2].numpy()) and np.allclose(shown[1], F[0, 4].numpy())
+    assert np.allclose(shown[2], shown[0] * shown[1]), "the right-hand map is the product"
+    assert not np.allclose(shown[3], shown[0]) and np.isclose(np.sort(shown[3], None), np.sort(shown[0], None)).all()
+    assert np.allclose(shown[5], shown[3] * shown[4]), "the shuffled product, position by position"
+
+
+@pytest.mark.parametrize("features, i, j, words", [
+    (torch.rand(2, 4, 5, 5), 0, 1, "one layer's responses"),
+    (torch.rand(4, 5, 5), 0, 4, "this layer has 4"),
+    (torch.rand(4, 5, 5), -1, 0, "this layer has 4"),
+])
+def test_the_gram_picture_refuses_what_is_not_one_layer_or_not_its_filters(features, i, j, words) -> None:
+    with pytest.raises(NstEduError, match=words) as err:
+        draw_gram_entry(features, i, j)
     assert "\n" not in str(err.value)

@@ -106,8 +106,8 @@ def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
             ax.set_xticks([])
             ax.set_yticks([])
             r = rows[case][name]
-            shown = {"content": f"content keep {r['content_keep']}", "style": f"style gain {r['style_gain']}",
-                     }.get(case, f"gain {r['style_gain']}, keep {r['content_keep']}")
+            shown = {"content": f"content keep {r['content_keep']}", "style": f"style gain {r['style_gain']}"}.get(
+                case, f"gain {r['style_gain']}, keep {r['content_keep']}")  # both transfers: both measures
             ax.set_title(f"{name}: {r['seconds']:.0f} s\n{shown}", fontsize=10)
             if j == 0:
                 ax.set_ylabel(TITLES[case], fontsize=10)

@@ -62,20 +62,32 @@ class Settings:
         return f"{mode} on {self.device.type}: {self.size} px long side, {self.steps} steps, seed {self.seed}"
 
 
-#: Full mode on a CPU: 256 px, 100 steps from white noise at that size (the paper's procedure). On a
-#: 2-core CPU this takes about what 128 px × 300 steps took (25.6 s against 23.0 s for a transfer) and
-#: shows the painting where 128 px showed a blur: style gain 3.35 against 1.84, content keep 2.56 against
-#: 1.40 (benchmarks/README.md, "Time to a picture"; coarse-to-fine reads better still but is not the
-#: paper's start: notebook 07). On a GPU: 512 px (leongatys/NeuralImageSynthesis' img_size) × 300.
+#: Full mode on a CPU: 256 px, 100 steps from white noise at that size (the paper's procedure): about the
+#: time 128 px × 300 took, and the painting shows (benchmarks/README.md, "Time to a picture", has the
+#: measurements and why not coarse-to-fine). On a GPU: 512 px (leongatys/NeuralImageSynthesis' img_size)
+#: × 300. Quick mode (the tests): 48 px, 8 steps.
 CPU_SIZE, CPU_STEPS = 256, 100
 GPU_SIZE, GPU_STEPS = 512, 300
+QUICK_SIZE, QUICK_STEPS = 48, 8
 
 
-def setup(seed: int = 0, size: int = CPU_SIZE, steps: int = CPU_STEPS, quick_size: int = 48, quick_steps: int = 8,
-          gpu_size: int = GPU_SIZE, gpu_steps: int = GPU_STEPS) -> Settings:
+def choose(quick: bool, device: torch.device, size: int = CPU_SIZE, steps: int = CPU_STEPS,
+           quick_size: int = QUICK_SIZE, quick_steps: int = QUICK_STEPS, gpu_size: int = GPU_SIZE,
+           gpu_steps: int = GPU_STEPS) -> tuple[int, int]:
+    """(size, steps) of a run: quick mode's anywhere, else full mode's on a GPU (any device but the CPU)
+    or on the CPU. :func:`setup`'s rule, without its seeding (the explorer asks it when given no settings)."""
+    if quick:
+        return quick_size, quick_steps
+    if device.type != "cpu":
+        return gpu_size, gpu_steps
+    return size, steps
+
+
+def setup(seed: int = 0, size: int = CPU_SIZE, steps: int = CPU_STEPS, quick_size: int = QUICK_SIZE,
+          quick_steps: int = QUICK_STEPS, gpu_size: int = GPU_SIZE, gpu_steps: int = GPU_STEPS) -> Settings:
     """The one setup call at the top of every notebook: seeds, threads, quick or full sizes.
 
-    The size follows the machine: full mode on a GPU (any device but the CPU) draws at
+    The size follows the machine (:func:`choose`): full mode on a GPU (any device but the CPU) draws at
     ``gpu_size`` × ``gpu_steps`` (the paper's figures: 512 px, 300 steps), on a CPU at ``size`` ×
     ``steps`` (256 px, 100 steps: what a 2-core laptop does in about half a minute a synthesis); quick
     mode (``NST_EDU_QUICK=1``, the tests) at ``quick_size`` × ``quick_steps`` everywhere. Notebooks
@@ -92,9 +104,5 @@ def setup(seed: int = 0, size: int = CPU_SIZE, steps: int = CPU_STEPS, quick_siz
         warnings.simplefilter("ignore")
     quick = quick_mode()
     device = default_device()
-    on_gpu = device.type != "cpu"
-    if quick:
-        size, steps = quick_size, quick_steps
-    elif on_gpu:
-        size, steps = gpu_size, gpu_steps
+    size, steps = choose(quick, device, size, steps, quick_size, quick_steps, gpu_size, gpu_steps)
     return Settings(quick=quick, size=size, steps=steps, device=device, seed=seed)

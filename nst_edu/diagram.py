@@ -88,7 +88,7 @@ def draw_figure1_diagram(content: Mapping[str, SynthesisResult], style: Mapping[
                 ax.set_xlabel(layer, fontsize=LABEL_SIZE)
             pictures[(row, j)] = ax
     for j, layer in enumerate(layers):
-        n_filters = CHANNELS[int(layer.split('_')[0][len('conv'):]) - 1]  # N_l: conv<block>_<k>
+        n_filters = CHANNELS[int(layer[4]) - 1]  # N_l of conv<block>_<k>, as vgg.py and estimate.py read it
         width = 0.55 / (2 ** (j / 2))  # the maps' side halves every block; drawn with the square root
         maps = min(2 + j, 5)
         top, bottom = _stack(net, j + 0.5, width, maps, "#c9d7ea" if j % 2 == 0 else "#dbe6f3")

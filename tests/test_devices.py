@@ -214,10 +214,22 @@ def test_full_mode_draws_larger_on_a_gpu(monkeypatch):
     on_cpu = config.setup()
     assert (on_cpu.size, on_cpu.steps) == (256, 100)  # #28: about 128 px × 300's time, and the painting shows
     assert "full mode on cpu: 256 px long side, 100 steps" in str(on_cpu)
-    assert (config.setup(size=128, steps=300).size, config.setup(size=128, steps=300).steps) == (128, 300)
+    assert config.choose(False, torch.device("cpu"), size=128, steps=300) == (128, 300)  # a caller's own sizes
     monkeypatch.setenv("NST_EDU_QUICK", "1")
     monkeypatch.setenv("NST_EDU_DEVICE", "cuda")
     assert config.setup(quick_size=48).size == 48  # the tests' sizes everywhere
+
+
+@pytest.mark.parametrize("device, sizes", [("cuda", (512, 300)), ("cpu", (256, 100))])
+def test_the_explorer_given_no_settings_takes_config_setups_sizes(device, sizes, monkeypatch):
+    """StyleTransferExplorer() without settings asks config.choose, as setup() does; it once chose 256 px
+    × 300 (then 256 × 100) for itself, on a GPU as on the CPU."""
+    from nst_edu.widgets.explorer import StyleTransferExplorer
+
+    monkeypatch.setenv("NST_EDU_QUICK", "0")
+    monkeypatch.setenv("NST_EDU_DEVICE", device)
+    explorer = StyleTransferExplorer(weights=None)
+    assert (explorer.size_slider.value, explorer.steps_slider.value) == sizes
 
 
 PAPER_SCALE = {"01_content_reconstruction", "02_style_reconstruction", "03_style_transfer_ratio",
@@ -237,10 +249,11 @@ def test_notebooks_that_draw_syntheses_leave_size_and_steps_to_config_setup(name
     calls = [line[line.index("config.setup("):] for line in setup_cell.splitlines() if "config.setup(" in line]
     monkeypatch.setenv("NST_EDU_QUICK", "0")
     monkeypatch.setenv("NST_EDU_DEVICE", device)
+    decided = config.setup()
     for call in calls:
         settings = eval(call, {"config": config})  # the notebook's own call
-        assert (settings.size, settings.steps) == (config.setup().size, config.setup().steps), call
-    assert config.setup().size >= (512 if device == "cuda" else 256)
+        assert (settings.size, settings.steps) == (decided.size, decided.steps), call
+    assert decided.size >= (512 if device == "cuda" else 256)
 
 
 @pytest.mark.slow

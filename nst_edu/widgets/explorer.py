@@ -15,6 +15,7 @@ from typing import Any
 from torch import Tensor
 
 from nst_edu import config
+from nst_edu.devices import default_device
 from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
 from nst_edu.synthesis import History, StepInfo, SynthesisResult, synthesize
@@ -60,12 +61,11 @@ class StyleTransferExplorer(ExplorerPanel):
         callback_every: int | None = None,
         output: str | Path = "build/explorer_result.png",
     ) -> None:
-        quick = config.quick_mode()
         self.weights, self.callback_every = weights, callback_every
         self.seed = settings.seed if settings else 0
         self.device = settings.device if settings else None
-        size = size or (settings.size if settings else (48 if quick else config.CPU_SIZE))
-        steps = steps or (settings.steps if settings else (8 if quick else config.CPU_STEPS))
+        chosen = (settings.size, settings.steps) if settings else config.choose(config.quick_mode(), default_device())
+        size, steps = size or chosen[0], steps or chosen[1]
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()

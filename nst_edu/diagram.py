@@ -1,6 +1,6 @@
 """The paper's Fig. 1 as the paper draws it: the network in the middle, what each layer keeps around it.
 
-Gatys et al. (2015), Fig. 1 (arXiv:1508.06576, p. 3): the convolutional network as a row of stacked
+Gatys et al. (2015), Fig. 1 (arXiv:1508.06576): the convolutional network as a row of stacked
 feature maps, conv1_1 … conv5_1; *above* each layer the image reconstructed from the style representation
 (the Gram matrices of conv1_1 up to that layer), *below* it the image reconstructed from that layer's
 responses alone. :func:`draw_figure1_diagram` draws that layout from the results that
@@ -10,8 +10,9 @@ responses alone. :func:`draw_figure1_diagram` draws that layout from the results
 :func:`draw_gram_entry` is a picture of one entry of a Gram matrix, eq. (3): two feature maps, their product
 position by position, its sum; and the same with the positions shuffled, which leaves the sum unchanged.
 
-The stacks are drawn to scale in one respect the paper's drawing also shows: each block halves the
-width and height of the maps (M_l falls 4× per block) while the number of filters N_l doubles up to 512.
+The stacks show what VGG-19 does (``vgg.py``): each block halves the width and height of the maps (M_l
+falls 4× per block) while the number of filters N_l doubles up to 512; the sides are drawn with the square
+root of that halving, so conv5_1's block stays visible.
 """
 from __future__ import annotations
 

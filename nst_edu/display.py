@@ -33,10 +33,35 @@ _DRAWS = re.compile(r"\b(draw_\w+|show_images?|Figure)\s*\(")
 _FIGURE_REPR = "<Figure size"
 
 
+#: The PNG text chunk that carries a picture's smallest text, in the PNG's own pixels (the deck's
+#: font-size test reads it back in Chromium: ``tests/test_slides.py``).
+TEXT_PX_KEY = "nst-edu smallest text px"
+
+
+def smallest_text_px(fig: Any) -> float | None:
+    """The height of the smallest text the figure draws, in pixels of its PNG (points × dpi / 72).
+
+    Counts every visible, non-empty text: titles, labels, annotations, tick labels of axes that are
+    drawn. None when the figure has no text. What it measures is the em size matplotlib renders, the
+    same quantity as a CSS ``font-size``.
+    """
+    from matplotlib.text import Text
+
+    hidden: set[int] = set()
+    for ax in fig.axes:
+        if not ax.axison:  # ``axis("off")``: its tick labels and axis labels are not drawn
+            hidden.update(id(t) for axis in (ax.xaxis, ax.yaxis) for t in axis.findobj(Text))
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    return min(sizes) * fig.dpi / 72 if sizes else None
+
+
 def _png(fig: Any) -> str:
     from IPython.core.pylabtools import print_figure  # IPython is there: a shell asked for this
 
-    return print_figure(fig, fmt="png", base64=True)
+    px = smallest_text_px(fig)
+    metadata = {TEXT_PX_KEY: f"{px:.2f}"} if px is not None else {}
+    return print_figure(fig, fmt="png", base64=True, metadata=metadata)
 
 
 def enable_figure_display(shell: Any = None) -> bool:

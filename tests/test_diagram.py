@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from drawn_text import text_problems
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from nst_edu.diagram import LABEL_SIZE, draw_figure1_diagram, draw_gram_entry
@@ -38,7 +39,8 @@ def test_style_above_the_network_content_below_one_column_per_layer() -> None:
     style = [ax for ax in pictures if ax.get_title()]
     content = [ax for ax in pictures if ax.get_xlabel()]
     assert [ax.get_xlabel() for ax in content] == list(STYLE_LAYERS)
-    assert [ax.get_title() for ax in style] == ["conv1_1"] + [f"conv1_1 … {layer}" for layer in STYLE_LAYERS[1:]]
+    titles = [ax.get_title().replace("\n", " ") for ax in style]
+    assert titles == ["conv1_1"] + [f"conv1_1 … {layer}" for layer in STYLE_LAYERS[1:]]
     middle = net.get_position()
     assert all(ax.get_position().y0 >= middle.y1 - 1e-6 for ax in style), "style pictures sit above the network"
     assert all(ax.get_position().y1 <= middle.y0 + 1e-6 for ax in content), "content pictures sit below it"
@@ -121,3 +123,12 @@ def test_the_gram_picture_refuses_what_is_not_one_layer_or_not_its_filters(featu
     with pytest.raises(NstEduError, match=words) as err:
         draw_gram_entry(features, i, j)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("label_size, column", [(LABEL_SIZE, 2.5), (18, 2.25)])  # a notebook's, the deck's
+def test_no_two_labels_overlap_and_none_leaves_the_figure(label_size: float, column: float) -> None:
+    """Measured on the drawing: every text's box (titles, layer names, N_l) apart from every other's."""
+    for fig in (draw_figure1_diagram(_results(0), _results(1), label_size=label_size, column=column),
+                draw_gram_entry(torch.rand(1, 8, 12, 16, generator=torch.Generator().manual_seed(0)), 2, 4, "conv2_1",
+                                label_size=label_size, figsize=(12.0, 5.5))):
+        assert text_problems(fig) == [], label_size

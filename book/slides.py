@@ -52,9 +52,11 @@ HANDOUT = f"{NAME}.pdf"
 REVEAL = book.STATIC / "reveal.js"
 WIDTH, HEIGHT = 1280, 720  # the slide's box (16:9); reveal.js scales it to the screen
 CHROMIUM = os.environ.get("NST_EDU_CHROMIUM", "/usr/bin/chromium")
-LIVE_NOTE = ('<div class="nst-widget-note">Live cell: the slider runs in the slideshow in JupyterLab '
-             '(<code>make lab</code>, open <code>notebooks/reading_session.ipynb</code>, Alt+R), '
-             'not in this offline deck.</div>')
+LIVE_NOTE = ('<div class="nst-widget-note">Live in JupyterLab: this row is a slider in the slideshow '
+             '(<code>make lab</code>, open <code>notebooks/reading_session.ipynb</code>, Alt+R).</div>')
+#: A live slide's widget (cell tag ``live``) needs a kernel; the offline deck shows the pictures of the
+#: cell tagged ``live-still`` in its place (a skipped cell: RISE shows the widget, not both).
+LIVE, STILL = "live", "live-still"
 
 
 @dataclass
@@ -94,19 +96,36 @@ def check_deck(nb: nbformat.NotebookNode) -> None:
         shown, promised = count_pictures(cell.outputs), cell.metadata.get("nst_edu", {}).get("figures", 0)
         if shown != promised:
             problems.append(f"code cell {k}: {shown} pictures shown, {promised} declared in its metadata")
-        if shown and cell.metadata.get("slideshow", {}).get("slide_type") in ("skip", "notes"):
+        skipped = cell.metadata.get("slideshow", {}).get("slide_type") in ("skip", "notes")
+        if shown and skipped and not (STILL in cell.metadata.get("tags", []) and _tagged(nb, LIVE)):
             problems.append(f"code cell {k}: shows a picture on no slide (slide_type skip or notes)")
     if problems:
         raise BookError(f"{NAME}: " + "; ".join(problems))
 
 
+def _tagged(nb: nbformat.NotebookNode, tag: str) -> list:
+    return [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+
+
+def still_for_live(nb: nbformat.NotebookNode) -> None:
+    """The live cell's widget output becomes the still cell's pictures (and a note that it is live in
+    JupyterLab): an offline slide shows the row the slider would move along, not an empty box."""
+    stills = [o for c in _tagged(nb, STILL) for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    for cell in _tagged(nb, LIVE):
+        widgets = [o for o in cell.get("outputs", []) if book.WIDGET in o.get("data", {})]
+        if widgets and stills:
+            cell.outputs = [nbformat.from_dict(dict(o)) for o in stills] + [
+                nbformat.v4.new_output("display_data", {"text/html": LIVE_NOTE})]
+
+
 def export(nb: nbformat.NotebookNode) -> str:
     """The deck's HTML: code hidden (the audience sees what it computed), stderr dropped, widgets
-    replaced by a note, everything loaded from ``_static/`` beside the page."""
+    replaced by their still (or a note), everything loaded from ``_static/`` beside the page."""
     from nbconvert import SlidesExporter
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.from_dict(nb)  # a copy: the stored notebook keeps its outputs as they were
+    still_for_live(nb)
     book.widgets_to_notes(nb, LIVE_NOTE)
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -30,7 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = REPO / "build" / "slides-screenshots"
 #: The slides a reader of the screenshots looks at first, by the cell tag that marks them.
-NAMED = {"title": "title", "fig1": "fig1", "eq4": "eq4", "fig3": "fig3", "discussion": "discussion"}
+NAMED = {"title": "title", "agenda": "agenda", "gram": "gram-picture", "fig1": "fig1", "eq4": "eq4", "fig2": "fig2",
+         "fig3": "fig3", "live": "live", "discussion": "discussion", "questions": "questions"}
 
 
 def _load(name: str, path: Path):
@@ -84,31 +85,150 @@ def test_the_notebook_declares_its_slides_and_each_cells_pictures() -> None:
     for cell in NB.cells:
         if cell.cell_type == "code" and cell_draws(cell.source):
             assert cell.metadata.get("nst_edu", {}).get("figures", 0) >= 1, cell.source
-            assert cell.metadata["slideshow"]["slide_type"] not in ("skip", "notes"), cell.source
+            if slides.STILL not in cell.metadata.get("tags", []):  # the live slide's still: shown offline only
+                assert cell.metadata["slideshow"]["slide_type"] not in ("skip", "notes"), cell.source
         assert cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide", "fragment", "notes",
                                                                          "skip", "-"), cell.source[:60]
 
 
-def test_the_deck_follows_the_paper() -> None:
-    """Title, the idea, Fig. 1 (content, then style), eq. (7) and Figs. 2-3, eqs. (1)-(7) one slide each,
-    open questions, what came after, discussion, summary: in this order."""
-    headings = [line for c in NB.cells if c.cell_type == "markdown"
-                and c.metadata.get("slideshow", {}).get("slide_type") == "slide"
-                for line in c.source.splitlines()[:1]]
-    wanted = ["# A Neural Algorithm of Artistic Style", "CNN trained on object recognition", "Feature spaces",
-              "Fig. 1, bottom", "Style representation", "Fig. 1, top", "Fig. 1: what each layer keeps", "eq. (7)",
-              "α/β", "Fig. 2", "Fig. 3", "Live", *[f"eq. ({n})" for n in range(1, 8)], "leaves open", "came after",
-              "Discussion", "Summary"]
-    at, found = 0, []
-    for want in wanted:
-        at = next(i for i, h in enumerate(headings) if i >= at and want in h)
-        found.append(at)
-    assert found == sorted(found), list(zip(wanted, found))
-    title = NB.cells[0].source
-    assert "Gatys" in title and "Ecker" in title and "Bethge" in title and "2015" in title
-    for n in range(1, 8):  # one slide per equation, typeset, with its symbols explained
-        slide = next(c.source for c in NB.cells if c.source.startswith(f"## Methods, eq. ({n})"))
-        assert slide.count("$$") == 2 and slide.count("\n* ") >= 2, n
+#: The talk's sections, in the order a 45-60 minute reading session takes them (issue #29).
+SECTIONS = ["The results", "The idea", "Content", "Style", "Fig. 1 as the paper draws it", "Mixing content and style",
+            "Figs. 2 and 3", "What the paper leaves open", "What came after", "Discussion", "Summary", "References",
+            "Questions"]
+
+
+def _slides(nb) -> list[list]:
+    """The notebook's top-level slides, each the list of its cells (notes and skipped cells left out)."""
+    groups: list[list] = []
+    for cell in nb.cells:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind in ("skip", "notes"):
+            continue
+        if kind == "slide" or not groups:
+            groups.append([])
+        groups[-1].append(cell)
+    return groups
+
+
+def _sections(nb) -> list[tuple[str, int, int]]:
+    """(section, minutes, index of its first cell) for each cell that opens a section."""
+    return [(c.metadata["nst_edu"]["section"], c.metadata["nst_edu"]["minutes"], k) for k, c in enumerate(nb.cells)
+            if "section" in c.metadata.get("nst_edu", {})]
+
+
+def _agenda(nb) -> list[tuple[str, int]]:
+    agenda = next(c.source for c in nb.cells if "agenda" in c.metadata.get("tags", []))
+    return [(name, int(minutes)) for name, minutes in re.findall(r"^\d+\. (.+?) · (\d+) min$", agenda, re.M)]
+
+
+def agenda_problems(nb) -> list[str]:
+    """What is wrong with the talk's order and timing: sections, agenda, timed notes, appendix."""
+    problems = []
+    sections = _sections(nb)
+    if [s for s, _, _ in sections] != SECTIONS:
+        problems.append(f"the sections are {[s for s, _, _ in sections]}, not {SECTIONS}")
+    if _agenda(nb) != [(s, m) for s, m, _ in sections]:
+        problems.append(f"the agenda lists {_agenda(nb)}, the slides open {[(s, m) for s, m, _ in sections]}")
+    for name, minutes, k in sections:
+        kinds = [(c.metadata.get("slideshow", {}).get("slide_type"), c.source) for c in nb.cells[k + 1:]]
+        note = next((source for kind, source in kinds if kind == "notes"), "")
+        if not note.startswith(f"**⏱ {minutes} min**"):
+            problems.append(f"section {name!r}: its first speaker note does not start with its timing ({minutes} min)")
+    total = sum(m for _, m, _ in sections)
+    if not 45 <= total <= 60:
+        problems.append(f"the sections add up to {total} minutes, not 45-60")
+    slides = _slides(nb)
+    appendix = [k for k, cells in enumerate(slides) if "appendix" in cells[0].metadata.get("tags", [])]
+    questions = next(k for k, cells in enumerate(slides) if cells[0].metadata.get("nst_edu", {}).get("section")
+                     == "Questions") if sections else -1
+    if appendix != list(range(questions + 1, len(slides))):
+        problems.append(f"the appendix is not every slide after 'Questions' (slide {questions + 1}): {appendix}")
+    return problems
+
+
+def test_the_talk_has_its_sections_in_order_with_an_agenda_and_timings() -> None:
+    """Title, agenda, then the sections of a 45-60 minute session in the issue's order, each timed in the agenda and
+    in its first speaker note; after "Questions" only the appendix."""
+    assert agenda_problems(NB) == []
+    slides = _slides(NB)
+    assert "title" in slides[0][0].metadata["tags"] and "agenda" in slides[1][0].metadata["tags"]
+
+
+def test_agenda_problems_notices_a_broken_talk() -> None:
+    nb = nbformat.from_dict(NB)
+    opening = [c for c in nb.cells if "section" in c.metadata.get("nst_edu", {})]
+    opening[2].metadata["nst_edu"]["section"], opening[3].metadata["nst_edu"]["section"] = "Style", "Content"
+    assert any("the sections are" in p for p in agenda_problems(nb))
+    nb = nbformat.from_dict(NB)
+    next(c for c in nb.cells if "section" in c.metadata.get("nst_edu", {})).metadata["nst_edu"]["minutes"] = 30
+    assert any("agenda lists" in p for p in agenda_problems(nb)) and any("timing" in p for p in agenda_problems(nb))
+    nb = nbformat.from_dict(NB)
+    [c for c in nb.cells if "appendix" in c.metadata.get("tags", [])][-1].metadata["tags"] = []  # a slide loses its tag
+    assert any("appendix" in p for p in agenda_problems(nb))
+
+
+def equation_slides(nb) -> dict[int, list[int]]:
+    """{equation number: the slides (0-based) whose display formulas are a copy of it}."""
+    from nst_edu.paper import equation_number
+
+    found: dict[int, list[int]] = {}
+    for k, cells in enumerate(_slides(nb)):
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        for formula in re.findall(r"\$\$(.+?)\$\$", text, re.S):
+            n = equation_number(formula)
+            if n is not None and k not in found.setdefault(n, []):
+                found[n].append(k)
+    return found
+
+
+def test_each_equation_is_on_one_slide_in_its_section_and_the_gradients_in_the_appendix() -> None:
+    slides = _slides(NB)
+    appendix = {k for k, cells in enumerate(slides) if "appendix" in cells[0].metadata.get("tags", [])}
+    section_of, current = {}, None
+    for k, cells in enumerate(slides):
+        current = cells[0].metadata.get("nst_edu", {}).get("section", current)
+        section_of[k] = current
+    found = equation_slides(NB)
+    main = {n: [k for k in where if k not in appendix] for n, where in found.items()}
+    assert {n: len(where) for n, where in main.items() if where} == {1: 1, 3: 1, 4: 1, 5: 1, 7: 1}, found
+    assert {n: section_of[where[0]] for n, where in main.items() if where} == {
+        1: "Content", 3: "Style", 4: "Style", 5: "Style", 7: "Mixing content and style"}
+    assert found[2] and found[6] and set(found[2]) | set(found[6]) <= appendix, found  # the gradients: appendix only
+
+
+def test_equation_slides_notices_an_equation_said_twice() -> None:
+    nb = nbformat.from_dict(NB)
+    eq7 = next(c for c in nb.cells if "\\alpha\\,\\mathcal{L}_{content}" in c.source)
+    summary = next(c for c in nb.cells if c.source.startswith("## Summary"))
+    summary.source += "\n\n$$" + eq7.source.split("$$")[1] + "$$"
+    assert len(equation_slides(nb)[7]) == 2
+
+
+def test_no_code_shows_on_a_slide() -> None:
+    """Every code cell on a slide runs (and keeps its asserts) with its input collapsed: RISE and JupyterLab
+    show a thin bar instead of the code (cell metadata jupyter.source_hidden); the offline deck leaves it out."""
+    on_slides = [c for cells in _slides(NB) for c in cells if c.cell_type == "code"]
+    assert len(on_slides) >= 12
+    for cell in on_slides:
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.source[:80]
+
+
+def test_the_title_slide_credits_the_photograph() -> None:
+    from nst_edu import catalog
+
+    title = "\n".join(c.source for c in _slides(NB)[0] if c.cell_type == "markdown")
+    photo = catalog.get_entry("tubingen")
+    assert photo.artist in title and photo.licence.split(" (")[0] in title and photo.title in title, title
+    assert "Femme nue assise" in title  # the one painting that is not in the public domain
+
+
+def test_the_deck_draws_the_figure_1_diagram_and_a_gram_entry_on_their_slides() -> None:
+    cells = {t: c for cells in _slides(NB) for c in cells for t in c.metadata.get("tags", [])}
+    assert "diagram.draw_figure1_diagram(content, style" in cells["fig1"].source
+    assert "diagram.draw_gram_entry(" in cells["gram-picture"].source
+    assert "deck.draw_paintings(" in cells["fig2"].source and "deck.draw_figure3(" in cells["fig3"].source
+    for tag in ("fig1", "gram-picture", "fig2", "fig3"):
+        assert cells[tag].metadata["nst_edu"]["figures"] == 1
 
 
 def test_the_readme_says_how_many_slides_the_deck_has() -> None:
@@ -128,6 +248,25 @@ def test_check_deck_holds_each_cell_to_its_picture_count() -> None:
     slides.check_deck(nb)
     nb.metadata["nst_edu"]["slides"] = 2
     with pytest.raises(slides.BookError, match="1 slides, 2 declared"):
+        slides.check_deck(nb)
+
+
+def test_offline_the_live_slide_shows_its_still_and_the_check_allows_the_skipped_still() -> None:
+    """The slider needs a kernel: offline, the live cell's widget is replaced by the still's pictures and a note."""
+    still = nbformat.v4.new_code_cell("deck.draw_pictures(row, labels)", metadata={
+        "slideshow": {"slide_type": "skip"}, "tags": [slides.STILL], "nst_edu": {"figures": 1}})
+    still.outputs = [nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo="})]
+    live = nbformat.v4.new_code_cell("RatioExplorer(results)", metadata={"slideshow": {"slide_type": "slide"},
+                                                                          "tags": [slides.LIVE]})
+    live.outputs = [nbformat.v4.new_output("display_data", {slides.book.WIDGET: {"model_id": "x"}, "text/plain": "w"})]
+    nb = nbformat.v4.new_notebook(cells=[still, live], metadata={"nst_edu": {"figures": 1, "slides": 1}})
+    slides.check_deck(nb)  # a picture on a skipped cell is fine: it is the live slide's still
+    copy = nbformat.from_dict(nb)
+    slides.still_for_live(copy)
+    assert [list(o["data"]) for o in copy.cells[1].outputs] == [["image/png"], ["text/html"]]
+    assert "Live in JupyterLab" in copy.cells[1].outputs[1]["data"]["text/html"]
+    live.metadata["tags"] = []  # without a live cell the still shows on no slide
+    with pytest.raises(slides.BookError, match="shows a picture on no slide"):
         slides.check_deck(nb)
 
 
@@ -165,17 +304,57 @@ _SLIDE_STATE = """() => {
                + `${Math.round(r.right)},${Math.round(r.bottom)}`
                + ` (box to ${Math.round(box.right)},${Math.round(box.bottom)})`);
   }
+  const scale = Reveal.getScale();  // slide px = screen px / scale
   const images = [...slide.querySelectorAll('img')].map(i => {
     const r = i.getBoundingClientRect();
-    return [i.complete, i.naturalWidth, Math.round(r.width), Math.round(r.height)];
+    return [i.complete, i.naturalWidth, Math.round(r.width), Math.round(r.height), r.width / scale, i.src];
   });
+  // Every piece of text the audience reads: elements with text of their own (MathJax's inner spans left out:
+  // a sub- or superscript is smaller by design; the formula's own size is counted).
+  let smallest = [1e9, ''];
+  for (const e of slide.querySelectorAll('*')) {
+    if (e.closest('aside.notes, script, style')) continue;
+    if (e.closest('.MathJax, .MathJax_Display') && !e.matches('.MathJax')) continue;
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) || e.matches('.MathJax');
+    const r = e.getBoundingClientRect();
+    if (!own || r.width === 0 || r.height === 0) continue;
+    const size = parseFloat(getComputedStyle(e).fontSize);
+    if (size < smallest[0]) smallest = [size, `${e.tagName}.${e.className}: ${(e.innerText || '').slice(0, 40)}`];
+  }
+  const code = slide.querySelectorAll('.jp-CodeCell .jp-InputArea, .jp-InputPrompt, .jp-CodeMirrorEditor, '
+                                      + '.jp-Editor, .jp-CodeCell .highlight').length;
   const markdown = [...slide.querySelectorAll('.jp-MarkdownOutput')].map(m => m.innerText).join('\\n');
   const tags = [...slide.querySelectorAll('[class*=celltag_]')].flatMap(
     e => [...e.classList].filter(c => c.startsWith('celltag_')).map(c => c.slice(8)));
-  return {index: Reveal.getIndices().h, overflow: out.slice(0, 5), images, markdown, tags,
+  return {index: Reveal.getIndices().h, overflow: out.slice(0, 5), images, markdown, tags, smallest, code,
+          text: slide.innerText,
           math: slide.querySelectorAll('.MathJax').length, errors: slide.querySelectorAll('.MathJax_Error').length,
           notes: Reveal.getSlideNotes(slide) || ''};
 }"""
+
+
+MIN_TEXT_PX = 24  # the deck's smallest text on the 1280x720 slide (nst_edu.deck.MIN_TEXT_PX)
+
+
+def picture_text_px(src: str) -> float:
+    """The smallest label of a picture in the deck, in its PNG's pixels: the text chunk nst_edu.display stamps."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from nst_edu.display import TEXT_PX_KEY
+
+    assert src.startswith("data:image/png;base64,"), src[:60]
+    text = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).text
+    assert TEXT_PX_KEY in text, f"a picture without its label size ({TEXT_PX_KEY!r}): not drawn by nst_edu's formatter"
+    return float(text[TEXT_PX_KEY])
+
+
+def test_min_text_px_is_the_packages() -> None:
+    from nst_edu import deck
+
+    assert MIN_TEXT_PX == deck.MIN_TEXT_PX and deck.LABEL_PT * deck.DPI / 72 >= MIN_TEXT_PX
 
 
 def _offline_page(browser, blocked: list[str]):
@@ -222,8 +401,12 @@ def test_stepping_through_the_deck_offline(deck: Path) -> None:
                 state = page.evaluate(_SLIDE_STATE)
                 where = f"slide {k + 1} ({state['markdown'][:50]!r})"
                 assert not state["overflow"], f"{where} overflows its 1280x720 box: {state['overflow']}"
-                for complete, natural, width, height in state["images"]:
-                    assert complete and natural > 0 and width > 100 and height > 40, (where, state["images"])
+                assert state["code"] == 0, f"{where}: code is visible"
+                assert state["smallest"][0] >= MIN_TEXT_PX, f"{where}: text under {MIN_TEXT_PX} px: {state['smallest']}"
+                for complete, natural, width, height, shown, src in state["images"]:
+                    assert complete and natural > 0 and width > 100 and height > 40, (where, width, height)
+                    label = picture_text_px(src) * shown / natural  # the PNG's smallest label, as shown on the slide
+                    assert label >= MIN_TEXT_PX, f"{where}: a picture's labels are {label:.1f} px on the slide"
                 for raw in ("$$", "\\frac", "\\sum", "\\mathcal", "\\begin"):
                     assert raw not in state["markdown"], f"{where}: raw LaTeX {raw!r} is visible"
                 assert state["errors"] == 0 and "Math Processing Error" not in state["markdown"], where
@@ -239,6 +422,7 @@ def test_stepping_through_the_deck_offline(deck: Path) -> None:
         finally:
             browser.close()
     assert not blocked, f"the deck tried to reach the network: {blocked[:5]}"
+    assert any("Andreas Praefcke" in t and "CC BY 3.0" in t for t in [seen[0]["text"]]), "no photo credit on the title"
     pictures = sum(len(s["images"]) for s in seen)
     assert pictures == nbformat.read(slides.NOTEBOOK, 4).metadata["nst_edu"]["figures"], pictures
     assert seen[0]["notes"] and with_notes >= 15, f"speaker notes on {with_notes} slides"
@@ -286,15 +470,7 @@ def test_the_speaker_view_shows_the_notes_offline(deck: Path) -> None:
 
 def _slide_cells(k: int) -> list:
     """The cells shown on top-level slide ``k`` (0-based), without notes and skipped cells."""
-    groups: list[list] = []
-    for cell in NB.cells:
-        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
-        if kind in ("skip", "notes"):
-            continue
-        if kind == "slide" or not groups:
-            groups.append([])
-        groups[-1].append(cell)
-    return groups[k]
+    return _slides(NB)[k]
 
 
 # ---------------------------------------------------------------------------------------- live: RISE
@@ -314,6 +490,8 @@ def test_the_live_slideshow_starts_in_jupyterlab(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     (root / slides.NOTEBOOK.name).write_bytes(slides.NOTEBOOK.read_bytes())
+    css = slides.NOTEBOOK.with_suffix(".css")  # RISE's stylesheet for this notebook: collapsed code shows nothing
+    (root / css.name).write_bytes(css.read_bytes())
     settings = tmp_path / "lab-settings"
     for plugin, values in {  # every cell attached to the page; no news or update toasts
         "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
@@ -372,6 +550,18 @@ def test_the_live_slideshow_starts_in_jupyterlab(tmp_path: Path) -> None:
                 title.wait_for(timeout=60_000)
                 assert "A Neural Algorithm of Artistic Style" in title.inner_text()
                 assert title.locator(".jp-CodeCell").count() >= 1, "the title slide's drawing cell is a live cell"
+                # No code on any slide: each code cell shows JupyterLab's collapsed-input bar, not its editor.
+                # (RISE keeps the skipped cells in the page, hidden; they are the only ones with an editor.)
+                shown_code = sum(c.cell_type == "code" for cells in _slides(NB) for c in cells)
+                all_code = sum(c.cell_type == "code" for c in NB.cells)
+                assert frame.locator(".reveal .slides .jp-CodeCell").count() == all_code
+                bars = frame.locator(".reveal .slides .jp-InputPlaceholder")
+                assert bars.count() == shown_code
+                title.locator(".jp-CodeCell").first.wait_for(state="attached")
+                assert not bars.first.is_visible(), "RISE shows the code's first line"
+                editors = frame.locator(".reveal .slides .jp-CodeCell .jp-InputArea")
+                assert editors.count() == all_code - shown_code, "code is visible on a slide in RISE"
+                assert all(not editors.nth(k).is_visible() for k in range(editors.count()))
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "live-rise.png"))
             finally:

@@ -26,6 +26,7 @@ EXPECTED_CHECKS = {
     "02_gradients.ipynb": 2,
     "03_synthesis_loop.ipynb": 1,
     "04_ratio_study.ipynb": 1,
+    "05_total_variation.ipynb": 1,
 }
 
 

@@ -50,6 +50,8 @@ WRONG = {
         "def reconstruct_content(model, content_image, layer, init, steps):\n"
         "    return init.clone()  # never optimised\n"
     ),
+    "tv_loss": ("def tv_loss(image):\n    # torch.roll wraps around: the last row is compared with the first\n"
+                "    return (image.roll(-1, -2) - image).pow(2).sum() + (image.roll(-1, -1) - image).pow(2).sum()\n"),
     "ratio_study": (
         "def ratio_study(content_image, style_image, ratios, steps):\n"
         "    # alpha and beta swapped\n"
@@ -57,8 +59,24 @@ WRONG = {
         "                          progress=False).image for r in ratios}\n"
     ),
 }
+#: More real mistakes per task, each caught by its check (without nbgrader).
+MORE_WRONG = {
+    "tv_loss": [
+        "def tv_loss(image):\n    return (image[..., 1:, :] - image[..., :-1, :]).pow(2).sum()  # vertical only\n",
+        ("def tv_loss(image):\n    # absolute values, not squares\n"
+         "    return ((image[..., 1:, :] - image[..., :-1, :]).abs().sum()\n"
+         "            + (image[..., :, 1:] - image[..., :, :-1]).abs().sum())\n"),
+        ("def tv_loss(image):\n    # a mean, not a sum\n"
+         "    return ((image[..., 1:, :] - image[..., :-1, :]).pow(2).mean()\n"
+         "            + (image[..., :, 1:] - image[..., :, :-1]).pow(2).mean())\n"),
+        ("def tv_loss(image):\n    d = image.detach()  # cut from autograd: the optimiser gets no gradient\n"
+         "    return (d[..., 1:, :] - d[..., :-1, :]).pow(2).sum() + (d[..., :, 1:] - d[..., :, :-1]).pow(2).sum()\n"),
+    ],
+}
 #: Correct answers written differently from the instructor's (the checks must not demand one way).
 ALSO_RIGHT = {
+    "tv_loss": ("def tv_loss(image):\n"
+                "    return torch.diff(image, dim=-2).square().sum() + torch.diff(image, dim=-1).square().sum()\n"),
     "style_layer_loss": (
         "def style_layer_loss(F, A):\n    Fm = as_matrix(F)\n    N, M = Fm.shape\n"
         "    return ((Fm @ Fm.T - A) ** 2).sum() / (4 * N**2 * M**2)\n"
@@ -71,7 +89,7 @@ ALSO_RIGHT = {
     ),
 }
 #: autograded points each wrong submission keeps: none, every check meets its mistake
-WRONG_SCORE = {"a01": 0, "a02": 0, "a03": 0, "a04": 0}
+WRONG_SCORE = {"a01": 0, "a02": 0, "a03": 0, "a04": 0, "a05": 0}
 
 
 def _answer(source: str, grade_id: str):
@@ -99,6 +117,11 @@ def _check(grade_id: str, answer) -> bool:
 @pytest.mark.parametrize("grade_id", sorted(WRONG))
 def test_every_wrong_answer_fails_its_check(grade_id: str, mirror: Path) -> None:
     assert not _check(grade_id, _answer(WRONG[grade_id], grade_id)), f"check_{grade_id} passed a wrong answer"
+
+
+@pytest.mark.parametrize("grade_id, k", [(g, k) for g, wrong in sorted(MORE_WRONG.items()) for k in range(len(wrong))])
+def test_more_real_mistakes_fail_their_check(grade_id: str, k: int) -> None:
+    assert not _check(grade_id, _answer(MORE_WRONG[grade_id][k], grade_id)), MORE_WRONG[grade_id][k]
 
 
 @pytest.mark.parametrize("grade_id", sorted(ALSO_RIGHT))
@@ -158,6 +181,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / path.name)
         _nbgrader(course, "autograde", name, "--create")
+        _nbgrader(course, "generate_feedback", name)  # what each student gets back: one HTML page per notebook
     _nbgrader(course, "export", "--to", str(course / "grades.csv"))
     return course
 
@@ -201,15 +225,26 @@ def test_make_assignments_gives_nbgraders_student_notebooks(course: Path, name: 
 
 
 def test_the_readme_states_the_assignments_points() -> None:
-    """README, "For instructors": "12 points in all" autograded and "2 points" by hand: the notebooks' metadata."""
+    """README, "For instructors": "14 points in all" autograded and "4 points" by hand: the notebooks' metadata."""
     import re
 
     notebooks = [nbformat.read(p, as_version=4) for p in sorted(SRC.glob("*.ipynb"))]
     auto = sum(_points(nb, manual=False) for nb in notebooks)
     manual = sum(_points(nb, manual=True) for nb in notebooks)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    said = re.search(r"(\d+) points in all\), and in assignment 4 a written answer graded by hand \((\d+) points\)",
+    said = re.search(r"(\d+) points in all\), and written answers graded by hand \((\d+) points",
                      readme.replace("\n", " "))
     assert said, "the README no longer says how many points the assignments have"
     assert (int(said.group(1)), int(said.group(2))) == (auto, manual)
 
+
+
+@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+def test_students_get_their_feedback_pages(course: Path, name: str) -> None:
+    """nbgrader generate_feedback: each student's HTML page shows the score and, where a check failed, why."""
+    page = {student: (course / "feedback" / student / name / ASSIGNMENTS[name].with_suffix(".html").name)
+            for student in ("solution", "untouched", "wrong")}
+    for student, path in page.items():
+        assert path.is_file(), f"no feedback for {student}: {path}"
+    assert "NOT IMPLEMENTED YET" in page["untouched"].read_text(encoding="utf-8")
+    assert "NOT IMPLEMENTED YET" not in page["solution"].read_text(encoding="utf-8")

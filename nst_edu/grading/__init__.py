@@ -30,11 +30,13 @@ from nst_edu.grading.equations import (
     check_style_layer_loss_grad,
     check_total_loss,
 )
+from nst_edu.grading.smoothness import check_tv_loss
 from nst_edu.grading.synthesis import check_ratio_study, check_synthesis_loop, try_run
 
 __all__ = [
     "ERROR", "FAILED", "NOT_IMPLEMENTED", "PASSED", "CheckResult", "Summary",
     "check_content_loss", "check_content_loss_grad", "check_gram_matrix", "check_ratio_study",
     "check_style_layer_loss", "check_style_layer_loss_grad", "check_synthesis_loop", "check_total_loss",
+    "check_tv_loss",
     "reset", "summary", "try_run",
 ]

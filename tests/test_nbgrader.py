@@ -225,7 +225,7 @@ def test_make_assignments_gives_nbgraders_student_notebooks(course: Path, name: 
 
 
 def test_the_readme_states_the_assignments_points() -> None:
-    """README, "For instructors": "14 points in all" autograded and "4 points" by hand: the notebooks' metadata."""
+    """README, "For instructors": "14 points in all" autograded and "6 points" by hand: the notebooks' metadata."""
     import re
 
     notebooks = [nbformat.read(p, as_version=4) for p in sorted(SRC.glob("*.ipynb"))]

@@ -25,8 +25,9 @@ EXPECTED_CHECKS = {
     "01_losses.ipynb": 4,
     "02_gradients.ipynb": 2,
     "03_synthesis_loop.ipynb": 1,
-    "04_ratio_study.ipynb": 1,
+    "04_texture_synthesis.ipynb": 3,
     "05_total_variation.ipynb": 1,
+    "06_ratio_study.ipynb": 1,
 }
 
 

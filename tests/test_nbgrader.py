@@ -52,6 +52,24 @@ WRONG = {
     ),
     "tv_loss": ("def tv_loss(image):\n    # torch.roll wraps around: the last row is compared with the first\n"
                 "    return (image.roll(-1, -2) - image).pow(2).sum() + (image.roll(-1, -1) - image).pow(2).sum()\n"),
+    "style_loss": ("def style_loss(features, style_features, weights):\n"
+                   "    # the responses compared directly, not their Gram matrices\n"
+                   "    return sum(weights[n] * ((F - style_features[n]) ** 2).sum() for n, F in features.items())\n"),
+    "reconstruct_style": (
+        "def reconstruct_style(model, style_image, style_layers, init, steps):\n"
+        "    layers = style_layers[-1:]  # only the highest layer of the set\n"
+        "    with torch.no_grad():\n        A = {n: gram_matrix(F) for n, F in model(style_image, layers).items()}\n"
+        "    x = init.clone().requires_grad_(True)\n"
+        "    opt = torch.optim.LBFGS([x], max_iter=steps, max_eval=steps, line_search_fn='strong_wolfe')\n"
+        "    def closure():\n        opt.zero_grad()\n"
+        "        loss = sum(style_layer_loss(F, A[n]) for n, F in model(x, layers).items())\n"
+        "        loss.backward()\n        return loss\n"
+        "    opt.step(closure)\n    return x.detach()\n"
+    ),
+    "growing_layers": ("def growing_layers(model, style_image, init, steps):\n"
+                       "    # one layer at a time, not the growing sets of Fig. 1\n"
+                       "    return {n: reconstruct_style(model, style_image, [n], init, steps)\n"
+                       "            for n in STYLE_LAYERS}\n"),
     "ratio_study": (
         "def ratio_study(content_image, style_image, ratios, steps):\n"
         "    # alpha and beta swapped\n"
@@ -61,6 +79,27 @@ WRONG = {
 }
 #: More real mistakes per task, each caught by its check (without nbgrader).
 MORE_WRONG = {
+    "style_loss": [
+        ("def style_loss(features, style_features, weights):\n    # the weights w_l left out: a plain mean\n"
+         "    terms = [style_layer_loss(F, gram_matrix(style_features[n])) for n, F in features.items()]\n"
+         "    return sum(terms) / len(terms)\n"),
+        ("def style_loss(features, style_features, weights):\n    # A^l from the image's own responses\n"
+         "    return sum(weights[n] * style_layer_loss(F, gram_matrix(F)) for n, F in features.items())\n"),
+    ],
+    "reconstruct_style": [
+        ("def reconstruct_style(model, style_image, style_layers, init, steps):\n"
+         "    return init.clone()  # never optimised\n"),
+        ("def reconstruct_style(model, style_image, style_layers, init, steps):\n"
+         "    # the loop optimises towards the painting's pixels, not its Gram matrices\n"
+         "    x = init.clone().requires_grad_(True)\n    opt = torch.optim.Adam([x], lr=0.05)\n"
+         "    for _ in range(steps):\n        opt.zero_grad()\n        loss = ((x - style_image) ** 2).sum()\n"
+         "        loss.backward()\n        opt.step()\n    return x.detach()\n"),
+    ],
+    "growing_layers": [
+        ("def growing_layers(model, style_image, init, steps):\n    # all five layers every time\n"
+         "    return {n: reconstruct_style(model, style_image, list(STYLE_LAYERS), init, steps)\n"
+         "            for n in STYLE_LAYERS}\n"),
+    ],
     "tv_loss": [
         "def tv_loss(image):\n    return (image[..., 1:, :] - image[..., :-1, :]).pow(2).sum()  # vertical only\n",
         ("def tv_loss(image):\n    # absolute values, not squares\n"
@@ -75,6 +114,10 @@ MORE_WRONG = {
 }
 #: Correct answers written differently from the instructor's (the checks must not demand one way).
 ALSO_RIGHT = {
+    "style_loss": ("def style_loss(features, style_features, weights):\n"
+                   "    terms = [weights[n] * style_layer_loss(F, gram_matrix(style_features[n]))\n"
+                   "             for n, F in features.items()]\n"
+                   "    return torch.stack(terms).sum()\n"),
     "tv_loss": ("def tv_loss(image):\n"
                 "    return torch.diff(image, dim=-2).square().sum() + torch.diff(image, dim=-1).square().sum()\n"),
     "style_layer_loss": (
@@ -89,15 +132,21 @@ ALSO_RIGHT = {
     ),
 }
 #: autograded points each wrong submission keeps: none, every check meets its mistake
-WRONG_SCORE = {"a01": 0, "a02": 0, "a03": 0, "a04": 0, "a05": 0}
+WRONG_SCORE = {"a01": 0, "a02": 0, "a03": 0, "a04": 0, "a05": 0, "a06": 0, "a07": 0}
 
 
 def _answer(source: str, grade_id: str):
     """The function a solution cell defines, with what the assignment notebooks import around it."""
-    from nst_edu.losses import as_matrix, gram_matrix
+    from nst_edu.losses import as_matrix, gram_matrix, style_layer_loss
     from nst_edu.synthesis import synthesize
+    from nst_edu.vgg import STYLE_LAYERS
 
-    namespace = {"as_matrix": as_matrix, "gram_matrix": gram_matrix, "synthesize": synthesize, "torch": torch}
+    namespace = {"as_matrix": as_matrix, "gram_matrix": gram_matrix, "style_layer_loss": style_layer_loss,
+                 "synthesize": synthesize, "STYLE_LAYERS": STYLE_LAYERS, "torch": torch}
+    if grade_id == "growing_layers":  # it builds on the instructor's answers to tasks 1 and 2 of assignment 4
+        teacher = _solutions(nbformat.read(ASSIGNMENTS["a04"], as_version=4))
+        for earlier in ("style_loss", "reconstruct_style"):
+            exec(teacher[earlier].source, namespace)
     exec(source, namespace)
     return namespace[grade_id]
 
@@ -110,7 +159,14 @@ def _check(grade_id: str, answer) -> bool:
         content_image = load_image("tubingen", 32)
         style_image = match_pixel_count(load_image("starry_night"), content_image)
         return grading.check_ratio_study(answer, content_image, style_image).passed
-    check = {"reconstruct_content": "check_synthesis_loop"}.get(grade_id, f"check_{grade_id}")
+    if grade_id == "growing_layers":  # the assignment's quick mode: 64 px, 40 steps
+        from nst_edu.vgg import STYLE_LAYERS, vgg19
+
+        style_image = load_image("starry_night", 64)
+        init = 0.5 + 0.1 * (2 * torch.rand(style_image.shape, generator=torch.Generator().manual_seed(0)) - 1)
+        return grading.check_growing_layers(answer, vgg19(layers=list(STYLE_LAYERS)), style_image, init, 40).passed
+    check = {"reconstruct_content": "check_synthesis_loop",
+             "reconstruct_style": "check_texture_synthesis"}.get(grade_id, f"check_{grade_id}")
     return getattr(grading, check)(answer).passed
 
 

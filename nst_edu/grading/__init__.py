@@ -32,11 +32,12 @@ from nst_edu.grading.equations import (
 )
 from nst_edu.grading.smoothness import check_tv_loss
 from nst_edu.grading.synthesis import check_ratio_study, check_synthesis_loop, try_run
+from nst_edu.grading.texture import check_growing_layers, check_style_loss, check_texture_synthesis, coarse_match
 
 __all__ = [
     "ERROR", "FAILED", "NOT_IMPLEMENTED", "PASSED", "CheckResult", "Summary",
-    "check_content_loss", "check_content_loss_grad", "check_gram_matrix", "check_ratio_study",
-    "check_style_layer_loss", "check_style_layer_loss_grad", "check_synthesis_loop", "check_total_loss",
-    "check_tv_loss",
+    "check_content_loss", "check_content_loss_grad", "check_gram_matrix", "check_growing_layers",
+    "check_ratio_study", "check_style_layer_loss", "check_style_layer_loss_grad", "check_style_loss",
+    "check_synthesis_loop", "check_texture_synthesis", "check_total_loss", "check_tv_loss", "coarse_match",
     "reset", "summary", "try_run",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -28,7 +30,10 @@ EXPECTED_CHECKS = {
     "04_texture_synthesis.ipynb": 3,
     "05_total_variation.ipynb": 1,
     "06_ratio_study.ipynb": 1,
+    "07_mini_project.ipynb": 0,  # graded by hand only: a project has no single right answer
 }
+AUTOGRADED = [name for name, checks in sorted(EXPECTED_CHECKS.items()) if checks]
+PROJECT = "07_mini_project.ipynb"
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +91,7 @@ def test_every_notebook_is_known() -> None:
     assert NOTEBOOKS == sorted(EXPECTED_CHECKS)
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", AUTOGRADED)
 def test_instructor_notebook_passes_all_checks(name: str) -> None:
     nb = _execute(SRC / name)
     assert _score(nb) == (EXPECTED_CHECKS[name], EXPECTED_CHECKS[name]), _texts(nb.cells[-1])
@@ -104,7 +109,7 @@ def test_instructor_notebook_is_committed_clean(name: str) -> None:
     assert len(setup) == 1
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", AUTOGRADED)
 def test_student_notebook_runs_and_reports_not_implemented(name: str, release: Path) -> None:
     nb = _execute(release / name)  # raises CellExecutionError if any cell fails
     assert _score(nb) == (0, EXPECTED_CHECKS[name])
@@ -113,6 +118,21 @@ def test_student_notebook_runs_and_reports_not_implemented(name: str, release: P
     for cell in checks:
         assert "NOT IMPLEMENTED YET" in _texts(cell), cell.source
     assert "Traceback" not in json.dumps(nb)
+
+
+def test_the_project_runs_for_the_instructor_and_waits_for_the_student(release: Path) -> None:
+    """The mini-project: the instructor's example runs and draws its figures; the student's version runs
+    through, says what is not written yet and asks for every hand-graded answer."""
+    teacher = _execute(SRC / PROJECT)
+    assert "not implemented yet" not in json.dumps(teacher)
+    assert sum(o.get("data", {}).get("image/png") is not None for c in teacher.cells for o in c.get("outputs", [])) == 2
+    student = _execute(release / PROJECT)
+    said = "".join(_texts(c) for c in student.cells)
+    assert "run_project is not implemented yet" in said and "Traceback" not in json.dumps(student)
+    answers = [c for c in student.cells if c.cell_type == "markdown" and "YOUR ANSWER HERE" in c.source]
+    manual = [c for c in nbformat.read(SRC / PROJECT, as_version=4).cells
+              if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) == len(manual) == 2
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -241,3 +261,25 @@ def test_the_old_module_name_still_runs_and_warns(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 0 and "SRC" in run.stdout.upper()
     assert "moved to nst_edu.grading.release" in run.stderr
+
+
+def test_the_walkthrough_solutions_stay_out_of_the_student_release(tmp_path: Path) -> None:
+    """`make assignments` (python -m nst_edu.grading.release) ships the assignment notebooks only: the
+    instructor's solutions to the walkthrough's exercises (notebooks/assignments/instructor/) never
+    reach the students, neither as a file nor as text inside a student notebook."""
+    solutions = sorted((SRC / "instructor").glob("*.ipynb"))
+    assert solutions, "the instructor's solutions to the walkthrough's exercises are missing"
+    dst = tmp_path / "release"
+    done = subprocess.run([sys.executable, "-m", "nst_edu.grading.release", str(SRC), str(dst)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shipped = sorted(str(p.relative_to(dst)) for p in dst.rglob("*"))
+    assert shipped == NOTEBOOKS
+    released = "\n".join(p.read_text(encoding="utf-8") for p in dst.glob("*.ipynb"))
+    for path in solutions:
+        nb = nbformat.read(path, as_version=4)
+        answers = [line.strip() for c in nb.cells if c.cell_type == "markdown" for line in c.source.split("\n")
+                   if len(line.strip()) > 60 and not line.startswith(">")]  # the answers, not the quoted exercises
+        assert answers
+        leaked = [line for line in answers if json.dumps(line)[1:-1] in released]
+        assert not leaked, leaked[:3]

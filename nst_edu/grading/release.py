@@ -85,7 +85,11 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
 
 
 def generate(src: str | os.PathLike, dst: str | os.PathLike) -> list[Path]:
-    """Write the student version of every ``*.ipynb`` in ``src`` into ``dst`` (replaced as a whole)."""
+    """Write the student version of every ``*.ipynb`` in ``src`` into ``dst`` (replaced as a whole).
+
+    Only the notebooks directly in ``src``: its sub-folders are the instructor's (``instructor/`` holds the
+    solutions to the walkthrough's exercises) and nothing in them reaches the students.
+    """
     src, dst = Path(src), Path(dst)
     notebooks = sorted(p for p in src.glob("*.ipynb") if p.is_file())
     if not notebooks:

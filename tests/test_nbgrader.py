@@ -1,10 +1,12 @@
-"""The assignments under the real nbgrader: a throw-away course, three submissions per assignment.
+"""The assignments under the real nbgrader: a throw-away course, several submissions per assignment.
 
 For each instructor notebook: ``nbgrader generate_assignment``, then ``nbgrader autograde`` on
-* ``solution``:  the release version with the instructor's solutions filled in → every autograded point;
-* ``untouched``: the release version as a student receives it                 → zero;
-* ``wrong``:     plausible mistakes (a Gram matrix divided by M, a content loss without ½ …),
-then ``nbgrader export`` to a CSV whose scores are checked. Needs the ``course`` extra.
+* ``solution``:   the release version with the instructor's solutions filled in → every autograded point;
+* ``untouched``:  the release version as a student receives it                 → zero;
+* ``wrong``:      a plausible mistake in every task (a Gram matrix divided by M, a content loss without ½ …) → zero;
+* ``wrong_<task>``: the instructor's answers but one mistake                   → all but that task's points;
+then ``nbgrader generate_feedback`` and ``nbgrader export`` to a CSV whose scores are checked. Needs the
+``course`` extra.
 """
 from __future__ import annotations
 
@@ -202,6 +204,23 @@ def _solutions(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+def _mistakes(path: Path) -> list[str]:
+    """The tasks of an assignment that have a plausible wrong answer in WRONG."""
+    return [g for g in _solutions(nbformat.read(path, as_version=4)) if g in WRONG]
+
+
+def _task_points(nb: nbformat.NotebookNode) -> dict[str, float]:
+    """{grade_id of a solution cell: points of the autograded check cell that follows it}."""
+    points, task = {}, None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            task = meta["grade_id"]
+        elif meta.get("grade") and not meta.get("solution") and task is not None:
+            points[task], task = meta["points"], None
+    return points
+
+
 def _points(nb: nbformat.NotebookNode, manual: bool) -> float:
     """Autograded (manual=False) or hand-graded (manual=True: written answers and task cells) points of a
     source notebook."""
@@ -228,12 +247,13 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _nbgrader(course, "generate_assignment", name, "--force")
         release = nbformat.read(course / "release" / name / path.name, as_version=4)
         teacher = _solutions(nbformat.read(path, as_version=4))
-        for student in ("solution", "untouched", "wrong"):
+        # one student per mistake: the instructor's answers but for that one task
+        for student in ("solution", "untouched", "wrong", *(f"wrong_{g}" for g in _mistakes(path))):
             nb = nbformat.from_dict(json.loads(json.dumps(release)))
             for grade_id, cell in _solutions(nb).items():
-                if student == "solution":
+                if student in ("solution", "wrong") or student.startswith("wrong_"):
                     cell.source = teacher[grade_id].source
-                elif student == "wrong" and grade_id in WRONG:
+                if (student == "wrong" or student == f"wrong_{grade_id}") and grade_id in WRONG:
                     cell.source = WRONG[grade_id]
             folder = course / "submitted" / student / name
             folder.mkdir(parents=True)
@@ -258,6 +278,15 @@ def test_nbgrader_scores_solution_full_untouched_zero_wrong_partial(course: Path
     assert float(grades[(name, "solution")]["score"]) == auto  # written answers wait for the instructor
     assert float(grades[(name, "untouched")]["score"]) == 0
     assert float(grades[(name, "wrong")]["score"]) == WRONG_SCORE[name]
+
+
+@pytest.mark.parametrize("name, grade_id", [(n, g) for n, p in sorted(ASSIGNMENTS.items()) for g in _mistakes(p)])
+def test_each_mistake_loses_exactly_its_tasks_points(course: Path, name: str, grade_id: str) -> None:
+    """A submission right but for one plausible mistake scores every automatic point but that task's."""
+    source = nbformat.read(ASSIGNMENTS[name], as_version=4)
+    auto, lost = _points(source, manual=False), _task_points(source)[grade_id]
+    assert lost > 0
+    assert float(_grades(course)[(name, f"wrong_{grade_id}")]["score"]) == auto - lost
 
 
 @pytest.mark.parametrize("name", sorted(ASSIGNMENTS))

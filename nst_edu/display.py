@@ -21,6 +21,7 @@ drawing function must promise at least one, and the notebook's total must be the
 """
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from typing import Any, Iterable, Mapping
@@ -92,7 +93,17 @@ def enable_figure_display(shell: Any = None) -> bool:
 
 
 def cell_draws(source: str) -> bool:
-    """True when a code cell calls a drawing function (``draw_*``, ``show_image(s)``, ``Figure``)."""
+    """True when a code cell calls a drawing function (``draw_*``, ``show_image(s)``, ``Figure``).
+
+    A cell that only defines functions (and imports) draws nothing when it runs: the cell that calls them does.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython syntax (%pip, !ls): judge by the text
+        tree = None
+    if tree is not None and tree.body and all(
+            isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)) for node in tree.body):
+        return False
     code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
     return bool(_DRAWS.search(code))
 

@@ -92,6 +92,10 @@ PNG = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 1160x260 with 5 
         ("# draw_grid(rows) is in a comment\nx = 1", [], []),
         ("torch.zeros(2)", [_out("execute_result", data={"text/plain": "tensor([0., 0.])"})], []),  # no picture meant
         ("settings", [_out("execute_result", data={"text/plain": "Settings(quick=True)"})], []),
+        # a cell that only defines a drawing function draws nothing; the cell that calls it does
+        ("def draw_figures(p):\n    return show_images(p)", [], []),
+        ("def draw_figures(p):\n    return show_images(p)\nfig = draw_figures(x)", [], ["no picture"]),
+        ("%matplotlib inline\nfig = show_images(x)", [], ["no picture"]),
     ],
 )
 def test_output_problems(source: str, outputs: list, expected: list[str]) -> None:

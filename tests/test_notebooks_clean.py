@@ -52,7 +52,7 @@ def test_setup_cell_installs_on_colab_and_nowhere_else(path: Path) -> None:
     first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
     assert first.startswith(COLAB_SETUP), f"{path.name}: the setup cell should start with nst_edu.config.COLAB_SETUP"
     assert sum("google.colab" in "".join(c["source"]) for c in nb["cells"]) == 1
-    version = tomllib.loads((path.parents[1 if path.parent.name == "notebooks" else 2] / "pyproject.toml")
+    version = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
                             .read_text())["project"]["version"]
     assert f"@v{version}\"" in COLAB_SETUP
 

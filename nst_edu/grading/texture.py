@@ -90,7 +90,8 @@ def check_style_loss(style_loss: Callable[..., Tensor]) -> CheckResult:
 
 
 def _rms(a: Tensor, b: Tensor) -> float:
-    return float((a - b).pow(2).mean().sqrt())
+    """Root mean square pixel distance; on the CPU, wherever the student's loop left its image."""
+    return float((a.detach().float().cpu() - b.detach().float().cpu()).pow(2).mean().sqrt())
 
 
 def _layer_losses(net: VGG19Features, image: Tensor, targets: Mapping[str, Tensor]) -> dict[str, float]:
@@ -196,10 +197,9 @@ def check_growing_layers(
                       f"the image for {n} should be a finite tensor of shape {tuple(init.shape)}, "
                       f"got {describe(out[n])}")
         ck.doing = "measuring E at conv1_1 of each image"
-        net = vgg19(layers=["conv1_1"])
         with torch.no_grad():
-            A = gram_matrix(net(style_image, ["conv1_1"])["conv1_1"])
-        e_first = {n: _layer_losses(net, x.detach().float(), {"conv1_1": A})["conv1_1"] for n, x in
+            A = gram_matrix(model(style_image, ["conv1_1"])["conv1_1"])
+        e_first = {n: _layer_losses(model, x.detach().float(), {"conv1_1": A})["conv1_1"] for n, x in
                    {"noise": init, **out}.items()}
         lost = [n for n in STYLE_LAYERS if not e_first[n] < e_first["noise"] / first]
         ck.expect(not lost, f"the images for {', '.join(lost)} do not match the painting at conv1_1 (E_conv1_1 "

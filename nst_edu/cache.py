@@ -160,4 +160,4 @@ def synthesis_key(what: Mapping[str, Any], how: Any, where: Any, watch: Any, dev
         return None
     kept = {k: v for k, v in what.items() if k not in ("model", "extra_loss")}
     return key({**kept, **dataclasses.asdict(how), "network": list(network), "device": device.type,
-                "precision": [where.channels_last, where.autocast]})
+                "precision": [where.channels_last, where.precision]})

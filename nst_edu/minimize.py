@@ -23,9 +23,11 @@ from tqdm.auto import tqdm
 
 from nst_edu.allocator import helps as helps_keep_freed
 from nst_edu.allocator import keep_freed_memory
+from nst_edu.config import quick_mode
 from nst_edu.errors import NstEduError
 from nst_edu.lbfgs import lbfgs
 from nst_edu.objective import Objective
+from nst_edu.precision import resolve as resolve_precision
 from nst_edu.results import History, StepInfo, SynthesisResult
 from nst_edu.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch
 from nst_edu.vgg import VGG19Features
@@ -106,8 +108,9 @@ def minimize(
     steps = how.steps
     x = x.requires_grad_(True)
     s_layers = objective.style_layers
-    # Only when asked: entering autocast, even disabled, fails on a device type without it.
-    amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if where.autocast else contextlib.nullcontext()
+    # Only for bfloat16: entering autocast, even disabled, fails on a device type without it.
+    bfloat16 = resolve_precision(where.precision, x.device, quick_mode()) == "bfloat16"
+    amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext()
     hist = History(style_layers={name: [] for name in s_layers})
     best = {"loss": math.inf, "image": x.detach().clone(), "step": 0}
     bar = tqdm(total=steps, desc="synthesis", disable=not watch.progress, leave=False)

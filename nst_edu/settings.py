@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Literal
 
@@ -14,6 +15,8 @@ from torch import Tensor
 
 from nst_edu.errors import NstEduError
 from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
+from nst_edu.precision import Precision
+from nst_edu.precision import check as check_precision
 from nst_edu.results import StepInfo
 from nst_edu.vgg import Pooling, Weights
 
@@ -84,15 +87,19 @@ class Runtime:
         weights, pooling: the network built when none is given (paper: "caffe", "avg").
         channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
             cuDNN kernels).
-        autocast: run the network in bfloat16 (CUDA, or CPUs with AMX); responses are cast back
-            and every loss is computed in float32.
+        precision: the network's number format (:mod:`nst_edu.precision`): "auto" (default: bfloat16
+            where the processor computes it natively, float32 elsewhere and in quick mode), "float32" or
+            "bfloat16". Responses are cast back and every loss is computed in float32.
     """
 
     device: str | torch.device | None = None
     weights: Weights = "caffe"
     pooling: Pooling = "avg"
     channels_last: bool = True
-    autocast: bool = False
+    precision: Precision = "auto"
+
+    def __post_init__(self) -> None:
+        check_precision(self.precision)
 
 
 @dataclass
@@ -128,6 +135,10 @@ def split_settings(settings: dict[str, Any]) -> tuple[Optimization, Runtime, Wat
             the wrong type.
     """
     rest = dict(settings)
+    if "autocast" in rest:  # its old name, for one release (README, "Old names")
+        warnings.warn("autocast= is now precision= ('bfloat16' for autocast=True, 'float32' for False)",
+                      DeprecationWarning, stacklevel=3)
+        rest.setdefault("precision", "bfloat16" if rest.pop("autocast") else "float32")
     groups = []
     for key, cls in zip(("how", "where", "watch"), GROUPS):
         base = rest.pop(key, None)

@@ -16,6 +16,7 @@ It puts three things together: *what* is minimised (:class:`nst_edu.objective.Ob
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -24,10 +25,12 @@ from torch import Tensor
 from nst_edu import cache as _cache
 from nst_edu import estimate as _estimate
 from nst_edu.checks import check_before_work, output_size
+from nst_edu.config import quick_mode
 from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
 from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
 from nst_edu.objective import GuidedStyle, StyleBlend, StyleSource, make_objective
+from nst_edu.precision import resolve as resolve_precision
 from nst_edu.ratio import RatioConvention
 from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
 from nst_edu.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch, split_settings  # noqa: F401
@@ -86,7 +89,8 @@ def synthesize(
               ``line_search``, ``seed`` (default 0: reproducible), ``divergence_factor``;
             * :class:`~nst_edu.settings.Runtime`: ``device`` (default: the model's, else
               :func:`~nst_edu.devices.default_device`), ``weights``, ``pooling`` (paper:
-              "avg"), ``channels_last``, ``autocast``;
+              "avg"), ``channels_last``, ``precision`` ("auto": bfloat16 where the processor has it,
+              :mod:`nst_edu.precision`);
             * :class:`~nst_edu.settings.Watch`: ``callback``, ``callback_every``, ``stop_event``,
               ``progress``, ``warn_slow``.
 
@@ -110,6 +114,7 @@ def synthesize(
     if not (use_content or use_style):
         raise NstEduError("no layers to match: give content_layers and/or style_layers")
     device = run_device(where.device, model)
+    where = replace(where, precision=resolve_precision(where.precision, device, quick_mode()))  # keyed as it runs
     c_layers = list(content_layers) if use_content else []
     s_layers = list(style_layers) if use_style else []
     out_hw = output_size(content_image, style_image, size)  # None only for guidance without a size

@@ -12,6 +12,10 @@ from nst_edu import vgg
 # tiny_images: the photo and painting of the synthesis tests
 pytest_plugins = ["pytester", "cli_fixtures", "tiny_images"]
 
+# The network's precision "auto" is bfloat16 on processors that have it, except in quick mode: a test run
+# without NST_EDU_QUICK (pytest by hand) keeps float32's numbers too. The robustness sweep sets it to bfloat16.
+os.environ.setdefault("NST_EDU_PRECISION", "float32")
+
 
 def pytest_collection_modifyitems(config, items):
     """Under ``make mutate`` the fastest tests first. mutmut names a mutant's tests in no order and

@@ -88,8 +88,8 @@ def test_channels_last_same_losses(model, images):
 
 
 def test_bf16_autocast_close_to_float32(model, images):
-    a = run(model, images, steps=1)
-    b = run(model, images, steps=1, autocast=True)
+    a = run(model, images, steps=1, precision="float32")
+    b = run(model, images, steps=1, precision="bfloat16")
     assert b.image.dtype == torch.float32
     assert b.history.total[0] == pytest.approx(a.history.total[0], rel=0.05)
 

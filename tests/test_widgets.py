@@ -111,9 +111,21 @@ def test_run_updates_preview_history_progress_and_plot(explorer) -> None:
     assert e.preview_count >= 6  # every 2 steps, plus the final image
     assert len(e.history) == 12 and e.progress.value == 12 and e.progress.max == 12
     assert bytes(e.loss_plot.value).startswith(b"\x89PNG")
-    assert e.message.startswith("Done")
+    assert e.message.startswith("Done") and "(network in float32)" in e.message  # the tests' precision
     assert torch.equal(e.image, r.image)
     assert not e.run_button.disabled and e.stop_button.disabled
+
+
+def test_the_explorer_runs_the_network_in_the_precision_it_is_given(explorer, monkeypatch) -> None:
+    from nst_edu.widgets import explorer as module
+    asked = []
+    real = module.synthesize
+    monkeypatch.setattr(module, "synthesize", lambda *a, **k: asked.append(k["precision"]) or real(*a, **k))
+    e = explorer(steps=2, precision="bfloat16")
+    assert e.run() and e.wait(60)
+    assert asked == ["bfloat16"] and "(network in bfloat16)" in e.message
+    with pytest.raises(NstEduError, match="unknown precision 'half'"):
+        W.StyleTransferExplorer(_image(1), _image(2), weights=None, size=16, steps=2, precision="half")
 
 
 def test_stop_mid_run_keeps_best_image(explorer) -> None:

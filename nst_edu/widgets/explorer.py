@@ -18,6 +18,9 @@ from nst_edu import config
 from nst_edu.devices import default_device
 from nst_edu.errors import NstEduError
 from nst_edu.images import load_image, match_pixel_count, save_image
+from nst_edu.precision import Precision
+from nst_edu.precision import check as check_precision
+from nst_edu.precision import resolve as resolve_precision
 from nst_edu.synthesis import History, StepInfo, SynthesisResult, synthesize
 from nst_edu.vgg import Weights
 from nst_edu.widgets.inputs import change_notice, one_line
@@ -35,6 +38,8 @@ class StyleTransferExplorer(ExplorerPanel):
         settings: from :func:`nst_edu.config.setup`; gives the default size, steps, seed, device.
         size, steps, ratio: initial image size (long side), loss evaluations and α/β.
         weights: the network's weights (``None``: random, for fast tests).
+        precision: the network's number format (:mod:`nst_edu.precision`; "auto": bfloat16 where the
+            processor computes it natively); the Done line says which ran.
         callback_every: preview every this many steps (default: every tenth of the run, at most 10).
         output: default path of the Save button.
 
@@ -58,10 +63,12 @@ class StyleTransferExplorer(ExplorerPanel):
         steps: int | None = None,
         ratio: float = 1e-3,
         weights: Weights = "caffe",
+        precision: Precision = "auto",
         callback_every: int | None = None,
         output: str | Path = "build/explorer_result.png",
     ) -> None:
         self.weights, self.callback_every = weights, callback_every
+        self.precision = check_precision(precision)
         self.seed = settings.seed if settings else 0
         self.device = settings.device if settings else None
         chosen = (settings.size, settings.steps) if settings else config.choose(config.quick_mode(), default_device())
@@ -239,6 +246,7 @@ class StyleTransferExplorer(ExplorerPanel):
             weights=self.weights,
             pooling=job["pooling"],
             device=self.device,
+            precision=self.precision,
             callback=self._on_step,
             callback_every=every,
             stop_event=self._stop_event,
@@ -258,7 +266,9 @@ class StyleTransferExplorer(ExplorerPanel):
         self._show(result.image if finished else result.best_image)
         self.loss_plot.value = loss_plot_png(result.history)
         if finished:
-            return f"Done: {result.steps} steps in {result.wall_time:.1f} s, final loss {result.history.total[-1]:.3g}."
+            network = resolve_precision(self.precision, self.device or default_device(), config.quick_mode())
+            return (f"Done: {result.steps} steps in {result.wall_time:.1f} s (network in {network}), final loss "
+                    f"{result.history.total[-1]:.3g}.")
         why = "Stopped" if result.interrupted else f"Ended early ({result.stop_reason})"
         return (f"{why} after {result.steps} step{'' if result.steps == 1 else 's'}; showing the best image "
                 f"(step {result.best_step}, loss {result.best_loss:.3g}).")

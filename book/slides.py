@@ -147,13 +147,38 @@ def pdf_pages(path: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", path.read_bytes()))
 
 
-def print_pdf(deck: Path, pdf: Path) -> int:
+class PrintFailed(Exception):
+    """One try at printing the handout failed (Chromium's launch, the page's load or MathJax's wait)."""
+
+
+def _first_line(err: BaseException) -> str:
+    text = " ".join(str(err).split("\n")[0].split()) or "no message"
+    return f"{type(err).__name__}: {text[:300]}"
+
+
+def print_pdf(deck: Path, pdf: Path, tries: int = 2) -> int:
     """Print reveal.js's ``?print-pdf`` view of ``deck`` with headless Chromium, offline; returns
-    the number of pages."""
+    the number of pages. A try that fails at Chromium's launch or while waiting for the slides and
+    MathJax is repeated (once by default: a launch that fails once starts the next time, #40); the
+    error then names what happened, not a guess."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as err:
         raise BookError("the PDF handout needs playwright: pip install -e '.[browser]' (or --no-pdf)") from err
+    failures: list[str] = []
+    for attempt in range(1, tries + 1):
+        try:
+            return _print_once(sync_playwright, deck, pdf)
+        except PrintFailed as err:
+            failures.append(str(err))
+            if attempt < tries:
+                print(f"slides: printing the PDF failed ({err}); trying again", file=sys.stderr, flush=True)
+    raise BookError(f"the PDF handout could not be printed in {tries} tries ({'; then '.join(failures)}); the "
+                    "executed deck is kept in the cache, so `make slides` again starts from there "
+                    "(or build the deck alone with --no-pdf)")
+
+
+def _print_once(sync_playwright, deck: Path, pdf: Path) -> int:  # noqa: ANN001 - playwright's factory
     blocked: list[str] = []
 
     def offline(route) -> None:  # noqa: ANN001
@@ -164,20 +189,25 @@ def print_pdf(deck: Path, pdf: Path) -> int:
             route.abort()
 
     with sync_playwright() as p:
+        installed = Path(CHROMIUM).exists()  # else playwright's own browser, where one was installed
         try:
-            browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else None,
-                                        headless=True, args=["--no-sandbox", "--disable-gpu"])
-        except Exception as err:
-            raise BookError(f"no Chromium for the PDF handout ({CHROMIUM}): apt-get install chromium, "
-                            "or build the deck alone with --no-pdf") from err
+            browser = p.chromium.launch(executable_path=CHROMIUM if installed else None, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu"])
+        except Exception as err:  # noqa: BLE001 - whatever stopped it is named in the message
+            which = CHROMIUM if installed else f"playwright's own; {CHROMIUM} does not exist: apt-get install chromium"
+            raise PrintFailed(f"Chromium ({which}) did not start: {_first_line(err)}") from err
         try:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.route("**/*", offline)
             page.goto(deck.as_uri() + "?print-pdf")
-            page.wait_for_function(
-                "window.Reveal && Reveal.isReady() && document.querySelectorAll('.pdf-page').length > 0"
-                " && window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-                " && document.querySelectorAll('.MathJax').length > 0", timeout=120_000)
+            try:
+                page.wait_for_function(
+                    "window.Reveal && Reveal.isReady() && document.querySelectorAll('.pdf-page').length > 0"
+                    " && window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+                    " && document.querySelectorAll('.MathJax').length > 0", timeout=120_000)
+            except Exception as err:  # noqa: BLE001
+                raise PrintFailed(f"the slides or their equations were not ready in 120 s: {_first_line(err)}") \
+                    from err
             page.evaluate("document.fonts.ready")
             page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
         finally:

@@ -8,6 +8,8 @@ from nst_edu import control, losses
 from nst_edu.errors import NstEduError
 from nst_edu.objective import blend_weights, style_targets
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 
 def _images(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)

@@ -7,6 +7,8 @@ import torch
 from nst_edu import figures as E
 from nst_edu.errors import NstEduError
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 
 def test_cumulative_subsets_and_labels() -> None:
     subsets = E.cumulative_subsets()

@@ -6,6 +6,8 @@ from nst_edu.errors import CatalogError
 from nst_edu.images import load_image, match_pixel_count
 from nst_edu.synthesis import synthesize
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 
 @pytest.fixture(scope="module")
 def pair():

@@ -9,6 +9,8 @@ import torch
 
 from nst_edu.lbfgs import lbfgs
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 
 def rosenbrock(x: torch.Tensor) -> torch.Tensor:
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()

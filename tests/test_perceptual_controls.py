@@ -18,6 +18,8 @@ from nst_edu.errors import NstEduError
 from nst_edu.measures import TransferMeasure
 from nst_edu.vgg import STYLE_LAYERS
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 LAYERS = ["conv1_1", "conv2_1"]  # the random ``model`` of tests/conftest.py has these
 RUN = dict(alpha=1e-3, beta=1.0, content_layers=["conv2_1"], style_layers=LAYERS, steps=10, seed=0,
            progress=False, device="cpu", warn_slow=False)

@@ -19,7 +19,7 @@ from nst_edu.measures import TransferMeasure, balance_measurements
 from nst_edu.ratio import PAPER_RATIO_CALIBRATION
 from nst_edu.synthesis import synthesize
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.synthesis]  # make test-robust runs it under every variation
 
 
 @pytest.fixture(scope="module")

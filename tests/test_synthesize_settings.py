@@ -9,6 +9,8 @@ from tiny_images import LAYERS, run
 from nst_edu import synthesis
 from nst_edu.errors import NstEduError
 
+pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
+
 
 @pytest.mark.parametrize("given", ["content", "style", "both"])
 def test_no_layers_to_match_is_refused_before_any_work(model, photo_and_painting, given):

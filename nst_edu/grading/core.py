@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor
 
+from nst_edu import margins
 from nst_edu.config import under_nbgrader
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented yet", "error"
@@ -78,8 +79,16 @@ class Fail(Exception):
 
 
 class Checker:
-    def __init__(self) -> None:
+    def __init__(self, task: str = "") -> None:
+        self.task = task
         self.doing = "starting the check"
+
+    def measure(self, claim: str, lhs: float, op: str, rhs: float) -> bool:
+        """``lhs op rhs`` for a threshold on a measured result; its margin goes to the robustness sweep's log
+        (:mod:`nst_edu.margins`, only while ``make test-robust`` runs)."""
+        held = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs}[op]
+        margins.record(claim, lhs, op, rhs, where=f"check:{self.task}", passed=held)
+        return held
 
     def call(self, doing: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         self.doing = doing
@@ -91,7 +100,7 @@ class Checker:
 
 
 def run_check(task: str, body: Callable[[Checker], tuple[str, Any]]) -> CheckResult:
-    ck = Checker()
+    ck = Checker(task)
     try:
         message, value = body(ck)
         result = CheckResult(task, PASSED, message, value)

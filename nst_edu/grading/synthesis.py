@@ -69,7 +69,7 @@ def check_synthesis_loop(
         with torch.no_grad():
             after = float(content_loss(net(x.to(photo.device), [layer])[layer], P))
         ck.expect(math.isfinite(after), "the content loss of the returned image is not finite")
-        if after > before / factor:
+        if not ck.measure(f"the content loss drops {factor:g}x from init's", after, "<=", before / factor):
             trend = "increased: a wrong sign (gradient ascent)?" if after > before else \
                 "barely changed: is optimizer.step called and are the pixels (not the network) optimised?"
             raise Fail(f"the content loss at {layer} went from {before:.4g} (init) to {after:.4g}; it should drop "
@@ -126,12 +126,14 @@ def check_ratio_study(
         (c_lo, s_lo), (c_hi, s_hi) = measured[lo], measured[hi]
         table = ", ".join(f"α/β={r:g}: L_content={c:.3g}, L_style={s:.3g}" for r, (c, s) in measured.items())
         ck.expect(
-            c_hi < (1 - margin) * c_lo,
+            ck.measure(f"content loss at the largest ratio > {margin:.0%} below the smallest's", c_hi, "<",
+                       (1 - margin) * c_lo),
             f"a larger α/β should give a clearly lower content loss (by > {margin:.0%}; {table}): are α and β swapped, "
             "or is the ratio ignored?",
         )
         ck.expect(
-            s_hi > (1 + margin) * s_lo,
+            ck.measure(f"style loss at the largest ratio > {margin:.0%} above the smallest's", s_hi, ">",
+                       (1 + margin) * s_lo),
             f"a larger α/β should give a clearly higher style loss (by > {margin:.0%}; {table}): are α and β swapped?",
         )
         return f"content loss falls and style loss rises with α/β ({table})", dict(out)

@@ -130,14 +130,16 @@ def check_texture_synthesis(
         x = out.detach().float()
         ck.expect(bool(torch.isfinite(x).all()), "the returned image contains NaN or inf values")
         away, noise_away = _rms(x, painting), _rms(init, painting)
-        ck.expect(away > noise_away / 4,
+        ck.expect(ck.measure("the texture is no copy of the painting's pixels (RMS > noise's / 4)",
+                             away, ">", noise_away / 4),
                   f"the image copies the painting pixel for pixel (RMS distance {away:.3f}; the white noise's "
                   f"{noise_away:.3f}): a texture matches the Gram matrices, which forget where things are; start "
                   "from `init` and minimise eq. (5), not the difference of the pixels")
         ck.doing = "measuring E_l of the returned image on each layer"
         after = _layer_losses(net, x, targets)
         table = ", ".join(f"{n}: {before[n]:.3g} → {after[n]:.3g}" for n in style_layers)
-        stuck = [n for n in style_layers if not after[n] < before[n] / factor]
+        stuck = [n for n in style_layers
+                 if not ck.measure(f"E_l at {n} drops {factor:g}x from the noise's", after[n], "<", before[n] / factor)]
         if stuck:
             grew = all(after[n] > before[n] for n in stuck)
             raise Fail(f"E_l should drop at least {factor:g}× on every style layer ({table}); it did not on "
@@ -201,7 +203,8 @@ def check_growing_layers(
             A = gram_matrix(model(style_image, ["conv1_1"])["conv1_1"])
         e_first = {n: _layer_losses(model, x.detach().float(), {"conv1_1": A})["conv1_1"] for n, x in
                    {"noise": init, **out}.items()}
-        lost = [n for n in STYLE_LAYERS if not e_first[n] < e_first["noise"] / first]
+        lost = [n for n in STYLE_LAYERS if not ck.measure(f"the set up to {n} matches conv1_1 {first:g}x better than "
+                                                          "noise", e_first[n], "<", e_first["noise"] / first)]
         ck.expect(not lost, f"the images for {', '.join(lost)} do not match the painting at conv1_1 (E_conv1_1 "
                   f"{', '.join(f'{n}: {e_first[n]:.3g}' for n in lost)}, white noise {e_first['noise']:.3g}): each "
                   "set grows from conv1_1 (conv1_1; conv1_1 and conv2_1; …), not a single layer")
@@ -211,7 +214,9 @@ def check_growing_layers(
         noise = coarse_match(init, style_image, judge=judge)
         closer = {n: noise / max(c, 1e-30) for n, c in coarse.items()}
         table = ", ".join(f"{n}: {closer[n]:.3g}×" for n in STYLE_LAYERS)
-        ck.expect(math.isfinite(closer["conv3_1"]) and closer["conv3_1"] > factor * closer["conv1_1"],
+        ck.expect(math.isfinite(closer["conv3_1"])
+                  and ck.measure(f"shrunk 4x, the set up to conv3_1 is {factor:g}x closer than conv1_1 alone",
+                                 closer["conv3_1"], ">", factor * closer["conv1_1"]),
                   f"matching more layers should reproduce larger structures: shrunk 4×, the set up to conv3_1 should "
                   f"be more than {factor:g}× closer to the painting than conv1_1 alone (closer than white noise: "
                   f"{table}); are the sets growing, and is each optimised from init?")

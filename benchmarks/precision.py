@@ -13,7 +13,8 @@ one prebuilt network. Per run:
   (strong-Wolfe line search, the history, the best image kept), to tell where a step's time goes;
 * **time to the picture**: the whole ``synthesize`` call (targets, 100 evaluations);
 * the picture's **style gain** and **content keep** (:class:`nst_edu.measures.TransferMeasure`), the final
-  content and style losses, and the RMS pixel difference between the two precisions' pictures (of 1).
+  content and style losses, and the RMS pixel difference between the two precisions' pictures (of 1), beside
+  the difference between float32's pictures from seeds 0 and 1 (``--reference-sizes``: 128 and 256 px).
 
 Writes ``results/precision.json`` and ``results/precision.png`` (per size: float32, bfloat16, and their
 difference ×4). The machine's bfloat16 support is in the JSON (``native_bfloat16``): on a processor without
@@ -37,18 +38,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 PRECISIONS = ("float32", "bfloat16")
 
 
-def _timed(photo, painting, model, precision: str, steps: int, line_search) -> tuple[object, list[float], float]:
+def _timed(photo, painting, model, precision: str, steps: int, line_search, seed: int = 0
+           ) -> tuple[object, list[float], float]:
     from nst_edu.synthesis import synthesize
 
     stamps: list[float] = []
     start = time.perf_counter()
-    result = synthesize(photo, painting, alpha=1e-3, beta=1.0, steps=steps, seed=0, model=model, progress=False,
+    result = synthesize(photo, painting, alpha=1e-3, beta=1.0, steps=steps, seed=seed, model=model, progress=False,
                         warn_slow=False, precision=precision, line_search=line_search, callback_every=1,
                         callback=lambda info: stamps.append(time.perf_counter()))
     return result, stamps, time.perf_counter() - start
 
 
-def run_size(size: int, model, device: str, steps: int) -> tuple[dict, dict]:
+def run_size(size: int, model, device: str, steps: int, reference: bool) -> tuple[dict, dict]:
     from nst_edu.figures import load_style
     from nst_edu.images import load_image
     from nst_edu.measures import TransferMeasure
@@ -72,6 +74,9 @@ def run_size(size: int, model, device: str, steps: int) -> tuple[dict, dict]:
         print(f"{size} px {precision:8} {rows[precision]}", flush=True)
     a, b = pictures["float32"], pictures["bfloat16"]
     rows["pixel_rms_difference"] = round(float((a - b).pow(2).mean().sqrt()), 4)
+    if reference:  # what "the same picture" can mean: float32 with another seed differs by this much
+        other, _, _ = _timed(photo, painting, model, "float32", steps, "strong_wolfe", seed=1)
+        rows["pixel_rms_float32_seed_1"] = round(float((a - other.best_image).pow(2).mean().sqrt()), 4)
     fp32, bf16 = rows["float32"]["seconds_to_picture"], rows["bfloat16"]["seconds_to_picture"]
     rows["speedup_to_picture"] = round(fp32 / bf16, 2)
     rows["hw"] = list(photo.shape[-2:])
@@ -90,7 +95,9 @@ def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
         r = rows[str(size)]
         a, b = pictures[size]["float32"], pictures[size]["bfloat16"]
         shown = [(a, "float32", r["float32"]), (b, "bfloat16", r["bfloat16"]),
-                 (((a - b).abs() * 4).clamp(0, 1), f"|difference| × 4 (RMS {r['pixel_rms_difference']:.3f})", None)]
+                 (((a - b).abs() * 4).clamp(0, 1), f"|difference| × 4 (RMS {r['pixel_rms_difference']:.3f}"
+                  + (f"; seed 1's: {r['pixel_rms_float32_seed_1']:.3f})" if "pixel_rms_float32_seed_1" in r else ")"),
+                  None)]
         for ax, (img, title, m) in zip(axes[i], shown):
             ax.imshow(to_pil(img))
             ax.set_xticks([])
@@ -106,6 +113,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--reference-sizes", type=int, nargs="*", default=[128, 256],
+                    help="sizes at which float32 also runs with seed 1: how far apart two seeds' pictures are")
     ap.add_argument("--device", default=None, help="default: nst_edu's default device")
     ap.add_argument("--out", type=Path, default=RESULTS / "precision")
     args = ap.parse_args()
@@ -117,7 +126,8 @@ def main() -> int:
     model = feature_model().to(device)
     rows, pictures = {}, {}
     for size in args.sizes:
-        rows[str(size)], pictures[size] = run_size(size, model, device.type, args.steps)
+        rows[str(size)], pictures[size] = run_size(size, model, device.type, args.steps,
+                                                   size in args.reference_sizes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     record = {"machine": {**C.machine(), "device": str(device), "native_bfloat16": native_bfloat16(device)},
               "date": time.strftime("%Y-%m-%d"), "steps": args.steps, "rows": rows}

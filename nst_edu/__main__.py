@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="seed of the white-noise start")
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="the network's number format (default auto: bfloat16 where the processor computes it "
-                        "natively, AVX-512 BF16, AMX or a recent NVIDIA GPU, about 1.7x faster; else float32; "
-                        "the losses stay float32; not in the paper)")
+                        "natively, AVX-512 BF16, AMX or a recent NVIDIA GPU: 1.6-1.8x faster with the same look, "
+                        "benchmarks/README.md; else float32; the losses stay float32; not in the paper)")
     t.add_argument("--settle", type=float, default=None, metavar="LEVELS",
                    help="end early once the picture changes less than LEVELS grey levels (RMS, of 255) over 25 "
                         "steps, e.g. 6 (default: all --steps; not in the paper; benchmarks/README.md: at 256 px "

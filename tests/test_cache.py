@@ -57,6 +57,25 @@ def test_each_input_is_part_of_the_key(monkeypatch, tmp_path, model, content_ima
     assert len(stored(tmp_path)) == 2
 
 
+def test_the_precision_it_ran_in_is_part_of_the_key(monkeypatch, tmp_path, model, content_image) -> None:
+    """ "auto" is keyed as it resolved: a machine with bfloat16 and one without never share a result, and an
+    explicit precision equal to what "auto" chose reuses it."""
+    from nst_edu import precision
+
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    monkeypatch.delenv(precision.ENV, raising=False)
+    monkeypatch.setenv("NST_EDU_QUICK", "0")
+    monkeypatch.setattr(precision, "native_bfloat16", lambda device: False)
+    run(model, content_image)  # auto: float32 here
+    run(model, content_image, precision="float32")
+    assert len(stored(tmp_path)) == 1
+    monkeypatch.setattr(precision, "native_bfloat16", lambda device: True)
+    run(model, content_image)  # auto: bfloat16 on "a machine with it"
+    assert len(stored(tmp_path)) == 2
+    run(model, content_image, precision="bfloat16")
+    assert len(stored(tmp_path)) == 2
+
+
 def test_the_pixels_and_the_network_are_part_of_the_key(monkeypatch, tmp_path, model, content_image) -> None:
     monkeypatch.setenv(cache.ENV, str(tmp_path))
     run(model, content_image)

@@ -88,16 +88,17 @@ def test_transfer_defaults_are_the_papers(pair, tmp_path, capsys, recorded):
                  "-o", str(tmp_path / "out.png")]) == 0
     assert recorded["alpha"] / recorded["beta"] == pytest.approx(1e-3)
     assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"],
-            recorded["settle"]) == ("noise", "avg", "lbfgs", 0, 300, None)
+            recorded["settle"], recorded["precision"]) == ("noise", "avg", "lbfgs", 0, 300, None, "auto")
 
 
 def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
     assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "64", "--ratio", "0.05",
                  "--steps", "7", "--init", "content", "--pooling", "max", "--optimizer", "adam", "--seed", "3",
-                 "--settle", "0.5", "-o", str(tmp_path / "out.png")]) == 0
+                 "--settle", "0.5", "--precision", "bfloat16", "-o", str(tmp_path / "out.png")]) == 0
     assert recorded["alpha"] / recorded["beta"] == pytest.approx(0.05)
     assert (recorded["init"], recorded["pooling"], recorded["optimizer"], recorded["seed"], recorded["steps"],
-            recorded["settle"]) == ("content", "max", "adam", 3, 7, 0.5)
+            recorded["settle"], recorded["precision"]) == ("content", "max", "adam", 3, 7, 0.5, "bfloat16")
+    assert "network in bfloat16" in capsys.readouterr().out
 
 
 def test_figures_makes_a_new_output_folder(tmp_path, capsys, monkeypatch):
@@ -191,7 +192,7 @@ def test_transfer_saves_the_best_image_and_says_how_the_run_ended(pair, tmp_path
         best_image=best, image=torch.ones(1, 3, 16, 16), **result))
     out = tmp_path / "out.png"
     assert main(["transfer", "--content", pair[0], "--style", pair[1], "--size", "24", "-o", str(out)]) == 0
-    assert capsys.readouterr().out == f"wrote {out} ({line})\n"
+    assert capsys.readouterr().out == f"wrote {out} ({line}; network in float32)\n"  # the tests' precision
     assert np.asarray(Image.open(out)).max() == 64  # 0.25 × 255, rounded: the best image, not the last
 
 

@@ -76,10 +76,14 @@ def _package_version() -> str:
 
 def notebook_key(nb: nbformat.NotebookNode, quick: bool) -> str:
     """What a notebook's outputs depend on: its code cells, quick or full mode, the kind of device
-    (full mode draws larger on a GPU: ``nst_edu.config.setup``) and the package code."""
+    (full mode draws larger on a GPU: ``nst_edu.config.setup``), the network's precision there (bfloat16
+    where the processor has it, ``nst_edu.precision``) and the package code."""
     from nst_edu.devices import default_device
+    from nst_edu.precision import resolve
 
-    h = hashlib.sha256(f"quick={quick}\ndevice={default_device().type}\n{_package_version()}\n".encode())
+    device = default_device()
+    precision = resolve("auto", device, quick)
+    h = hashlib.sha256(f"quick={quick}\ndevice={device.type}\nprecision={precision}\n{_package_version()}\n".encode())
     for cell in nb.cells:
         if cell.cell_type == "code":
             h.update(cell.source.encode() + b"\0")

@@ -138,6 +138,17 @@ def test_a_book_built_on_a_gpu_is_not_reused_on_a_cpu(monkeypatch) -> None:
     assert build.notebook_key(nb, quick=False) != on_cpu
 
 
+def test_a_book_built_in_bfloat16_is_not_reused_in_float32(monkeypatch) -> None:
+    """Full mode runs the network in bfloat16 where the processor has it (nst_edu.precision): the stored notebook
+    depends on the precision "auto" chose, as each synthesis in the cache does."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    monkeypatch.setenv("NST_EDU_DEVICE", "cpu")
+    monkeypatch.setenv("NST_EDU_PRECISION", "float32")
+    in_float32 = build.notebook_key(nb, quick=False)
+    monkeypatch.setenv("NST_EDU_PRECISION", "bfloat16")
+    assert build.notebook_key(nb, quick=False) != in_float32
+
+
 def test_reused_outputs_go_under_the_current_text() -> None:
     executed = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_markdown_cell("old"), nbformat.v4.new_code_cell("1 + 1")]

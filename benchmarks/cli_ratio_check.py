@@ -2,7 +2,7 @@
 
 Runs ``python -m nst_edu transfer --content tubingen --style starry_night --ratio R --size S`` as a
 user would (a subprocess, default settings otherwise), keeps the PNGs it writes, and judges each with
-:class:`nst_edu.measures.TransferMeasure` (style gain / content keep, a fixed raw VGG-19).
+:class:`nst_edu.teaching.measures.TransferMeasure` (style gain / content keep, a fixed raw VGG-19).
 
     python benchmarks/cli_ratio_check.py --sizes 128 256 512 --out build/cli_check   # the table
     python benchmarks/cli_ratio_check.py --sizes 64 --steps 20                        # a smoke test
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nst_edu.images import load_image, match_pixel_count  # noqa: E402
-from nst_edu.measures import TransferMeasure  # noqa: E402
+from nst_edu.teaching.images import load_image, match_pixel_count  # noqa: E402
+from nst_edu.teaching.measures import TransferMeasure  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

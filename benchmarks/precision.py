@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/precision.py --sizes 256 --device cuda   # the same question on a GPU
 
 For each size, Tübingen + The Starry Night at α/β = 1e-3 from white noise (seed 0, 100 steps: full mode's
-CPU steps, ``nst_edu.config``), once with the network in float32 and once in bfloat16 (``precision=``), on
+CPU steps, ``nst_edu.teaching.config``), once with the network in float32 and once in bfloat16 (``precision=``), on
 one prebuilt network. Per run:
 
 * **s/step, steady**: the median time between consecutive steps of a run without line search (as
@@ -12,7 +12,7 @@ one prebuilt network. Per run:
 * **s/eval in synthesize**: the mean time per loss evaluation between steps 20 and 80 of the real call
   (strong-Wolfe line search, the history, the best image kept), to tell where a step's time goes;
 * **time to the picture**: the whole ``synthesize`` call (targets, 100 evaluations);
-* the picture's **style gain** and **content keep** (:class:`nst_edu.measures.TransferMeasure`), the final
+* the picture's **style gain** and **content keep** (:class:`nst_edu.teaching.measures.TransferMeasure`), the final
   content and style losses, and the RMS pixel difference between the two precisions' pictures (of 1), beside
   the difference between float32's pictures from seeds 0 and 1 (``--reference-sizes``: 128 and 256 px).
 
@@ -51,9 +51,9 @@ def _timed(photo, painting, model, precision: str, steps: int, line_search, seed
 
 
 def run_size(size: int, model, device: str, steps: int, reference: bool) -> tuple[dict, dict]:
-    from nst_edu.figures import load_style
-    from nst_edu.images import load_image
-    from nst_edu.measures import TransferMeasure
+    from nst_edu.teaching.figures import load_style
+    from nst_edu.teaching.images import load_image
+    from nst_edu.teaching.measures import TransferMeasure
 
     photo = load_image(str(C.CONTENT), size=size)
     painting = load_style(str(C.STYLE), photo)
@@ -86,7 +86,7 @@ def run_size(size: int, model, device: str, steps: int, reference: bool) -> tupl
 def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from nst_edu.images import to_pil
+    from nst_edu.teaching.images import to_pil
 
     sizes = list(pictures)
     fig = Figure(figsize=(13, 3.6 * len(sizes)), layout="constrained")
@@ -118,9 +118,9 @@ def main() -> int:
     ap.add_argument("--device", default=None, help="default: nst_edu's default device")
     ap.add_argument("--out", type=Path, default=RESULTS / "precision")
     args = ap.parse_args()
-    from nst_edu.devices import default_device
-    from nst_edu.figures import feature_model
-    from nst_edu.precision import native_bfloat16
+    from nst_edu.machinery.devices import default_device
+    from nst_edu.machinery.precision import native_bfloat16
+    from nst_edu.teaching.figures import feature_model
 
     device = torch.device(args.device) if args.device else default_device()
     model = feature_model().to(device)

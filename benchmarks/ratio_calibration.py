@@ -1,7 +1,7 @@
 """Where does the paper's look sit? α/β (in mean units) against size, steps, start and normalisation.
 
 For Tübingen + Starry Night, each run synthesises the transfer at several α/β and measures the
-result with :class:`nst_edu.measures.TransferMeasure` (style gain / content keep, from a fixed judge
+result with :class:`nst_edu.teaching.measures.TransferMeasure` (style gain / content keep, from a fixed judge
 network independent of the settings under test). ``--units mean`` reads α/β in mean
 units (the paper convention without the calibration: the table that measured it), ``paper`` in
 nst_edu's calibrated units (the check that the calibration holds).
@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nst_edu import ratio as ratio_units  # noqa: E402
-from nst_edu import vgg_weights  # noqa: E402
-from nst_edu.files import atomic_path  # noqa: E402
-from nst_edu.images import load_image, match_pixel_count  # noqa: E402
-from nst_edu.measures import TransferMeasure  # noqa: E402
+from nst_edu.machinery import vgg_weights  # noqa: E402
+from nst_edu.machinery.files import atomic_path  # noqa: E402
 from nst_edu.synthesis import NOISE_AMPLITUDE, synthesize  # noqa: E402
+from nst_edu.teaching.images import load_image, match_pixel_count  # noqa: E402
+from nst_edu.teaching.measures import TransferMeasure  # noqa: E402
 
 RATIOS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 STATS = {  # per-filter means the paper's normalisation divides by (scripts/compute_vgg_normalization.py)

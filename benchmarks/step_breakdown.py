@@ -47,7 +47,7 @@ GROUPS = {
 
 def gram_flops(shape_hw: tuple[int, int], layers: list[str]) -> float:
     """FLOPs of the Gram matrices of a step: G = F Fᵀ (2N²M) and its gradient (Ḡ + Ḡᵀ) F (2N²M)."""
-    from nst_edu.estimate import conv_shapes
+    from nst_edu.machinery.estimate import conv_shapes
 
     shapes = {name: (co, h * w) for name, _, co, h, w in conv_shapes(shape_hw, layers)}
     return sum(2 * 2 * shapes[n][0] ** 2 * shapes[n][1] for n in layers)
@@ -55,7 +55,7 @@ def gram_flops(shape_hw: tuple[int, int], layers: list[str]) -> float:
 
 def relu_bytes(shape_hw: tuple[int, int], layers: list[str]) -> float:
     """Bytes that ReLU forward (read + write) and backward (read 2 + write 1) must move: 5·4 per value."""
-    from nst_edu.estimate import conv_shapes
+    from nst_edu.machinery.estimate import conv_shapes
 
     return sum(5 * 4 * co * h * w for _, _, co, h, w in conv_shapes(shape_hw, layers))
 
@@ -94,10 +94,10 @@ def breakdown(size: int, steps: int) -> dict:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from nst_edu.estimate import step_flops
-    from nst_edu.images import load_image
+    from nst_edu.machinery.estimate import step_flops
     from nst_edu.objective import make_objective
     from nst_edu.synthesis import heap_kept
+    from nst_edu.teaching.images import load_image
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     c_layers, s_layers = list(CONTENT_LAYERS), list(STYLE_LAYERS)

@@ -27,8 +27,8 @@ STEPS = {128: 12, 256: 6, 512: 3}
 def worker_ours(size: int, steps: int, t0: float, channels_last: bool) -> dict:
     import torch
 
-    from nst_edu.images import load_image
     from nst_edu.synthesis import synthesize
+    from nst_edu.teaching.images import load_image
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
     t_import = time.time() - t0
@@ -91,7 +91,7 @@ def main() -> None:
         print(json.dumps(res))
         return
 
-    from nst_edu.estimate import step_flops
+    from nst_edu.machinery.estimate import step_flops
     from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS
 
     me = Path(__file__)

@@ -9,12 +9,12 @@ the same transfer started from the photograph, notebook 05's other start and the
 Tübingen and *The Starry Night*, seed 0), each candidate setting is run once, and the script writes:
 
 * ``results/time_to_picture.json``: per case and candidate the wall time, the steps, and the measures of
-  :class:`nst_edu.measures.TransferMeasure` (style gain, content keep: see its docstring);
+  :class:`nst_edu.teaching.measures.TransferMeasure` (style gain, content keep: see its docstring);
 * ``results/time_to_picture.png``: the contact sheet, every picture at the same display size (a 128 px
   result drawn as large as a 256 px one, as a notebook cell shows it), so one can see which reads best.
 
 Candidates are named ``<size>x<steps>``; ``<coarse>to<size>x<steps>`` is coarse-to-fine
-(:func:`nst_edu.multiscale.multiscale_synthesize`): ``<steps>`` at the final size after twice as many at
+(:func:`nst_edu.beyond.multiscale.multiscale_synthesize`): ``<steps>`` at the final size after twice as many at
 the coarse one (the paper starts once from white noise at the full size: coarse-to-fine is not its
 procedure). A synthesis's steps are loss evaluations, as everywhere in nst-edu.
 """
@@ -49,10 +49,10 @@ def parse_candidate(name: str) -> dict:
 
 
 def run(case: str, cand: dict, model, seed: int = 0) -> tuple[torch.Tensor, dict]:
-    from nst_edu.figures import load_style
-    from nst_edu.images import load_image
-    from nst_edu.multiscale import multiscale_synthesize
+    from nst_edu.beyond.multiscale import multiscale_synthesize
     from nst_edu.synthesis import synthesize
+    from nst_edu.teaching.figures import load_style
+    from nst_edu.teaching.images import load_image
 
     photo = load_image(str(C.CONTENT), size=cand["size"])
     painting = load_style(str(C.STYLE), photo)  # at the photo's pixel count, as the figures do
@@ -75,8 +75,8 @@ def run(case: str, cand: dict, model, seed: int = 0) -> tuple[torch.Tensor, dict
 
 def measure(image: torch.Tensor) -> dict:
     """Style gain and content keep at 256 px, whatever size the picture was made at (one judge for all)."""
-    from nst_edu.images import load_image, match_size
-    from nst_edu.measures import TransferMeasure
+    from nst_edu.teaching.images import load_image, match_size
+    from nst_edu.teaching.measures import TransferMeasure
 
     global _JUDGE
     if _JUDGE is None:
@@ -93,7 +93,7 @@ _JUDGE = None
 def contact_sheet(pictures: dict, rows: dict, path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from nst_edu.images import to_pil
+    from nst_edu.teaching.images import to_pil
 
     cases = list(pictures)
     names = list(next(iter(pictures.values())))
@@ -118,9 +118,9 @@ def settle_table(size: int, steps: int, model, window: int = 25, levels=(0.25, 0
     """One transfer of ``steps`` at ``size``, its picture kept every ``window`` steps: for each threshold of
     ``settle``, the step where it would have ended the run and how far that picture still is from the last
     one (RMS grey levels) — what stopping there saves and what it costs."""
-    from nst_edu.figures import load_style
-    from nst_edu.images import load_image
     from nst_edu.synthesis import synthesize
+    from nst_edu.teaching.figures import load_style
+    from nst_edu.teaching.images import load_image
 
     photo = load_image(str(C.CONTENT), size=size)
     painting = load_style(str(C.STYLE), photo)
@@ -154,7 +154,7 @@ def main() -> int:
                     help="instead: where settle= would end a 300-step transfer at these sizes (e.g. 256 512)")
     args = ap.parse_args()
     cands = [parse_candidate(c) for c in args.candidates]
-    from nst_edu.figures import feature_model
+    from nst_edu.teaching.figures import feature_model
 
     model = feature_model()
     if args.settle_sizes:

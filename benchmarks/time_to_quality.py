@@ -103,7 +103,7 @@ def matched_weights(content: torch.Tensor) -> dict:
 
 def run_config(name: str, kw: dict, content, style, target: float, artist, max_seconds: float, max_steps: int,
                matched: bool) -> dict:
-    from nst_edu.multiscale import multiscale_synthesize
+    from nst_edu.beyond.multiscale import multiscale_synthesize
     from nst_edu.synthesis import synthesize
     from nst_edu.vgg import vgg19
 

@@ -1,7 +1,7 @@
 """Build the walkthrough as a static site to read without running: ``make book``.
 
 Notebooks 00–07 are executed (full settings; ``--quick`` for the test path), checked for what a
-reader would see (:mod:`nst_edu.display`: every figure a picture, no traceback, the declared number
+reader would see (:mod:`nst_edu.teaching.display`: every figure a picture, no traceback, the declared number
 of pictures), and exported with nbconvert's JupyterLab HTML exporter into one folder that opens in
 any browser with the network off: figures are embedded in the pages, and the MathJax that typesets
 the equations is copied beside them from the ``jupyter-server-mathjax`` package.
@@ -9,7 +9,7 @@ the equations is copied beside them from the ``jupyter-server-mathjax`` package.
 Two caches under ``--cache`` keep rebuilds cheap:
 * a notebook whose code cells, settings and package code are unchanged is not executed again; its
   stored outputs are put back under the current text (a markdown edit reruns nothing);
-* each synthesis result is stored by :mod:`nst_edu.cache`, keyed by everything that determines it,
+* each synthesis result is stored by :mod:`nst_edu.machinery.cache`, keyed by everything that determines it,
   so a notebook that must run again (a code edit) still skips the optimisations it already did.
 
 The site is written to a temporary folder and swapped in at the end: a failed build leaves the
@@ -76,10 +76,10 @@ def _package_version() -> str:
 
 def notebook_key(nb: nbformat.NotebookNode, quick: bool) -> str:
     """What a notebook's outputs depend on: its code cells, quick or full mode, the kind of device
-    (full mode draws larger on a GPU: ``nst_edu.config.setup``), the network's precision there (bfloat16
-    where the processor has it, ``nst_edu.precision``) and the package code."""
-    from nst_edu.devices import default_device
-    from nst_edu.precision import resolve
+    (full mode draws larger on a GPU: ``nst_edu.teaching.config.setup``), the network's precision there (bfloat16
+    where the processor has it, ``nst_edu.machinery.precision``) and the package code."""
+    from nst_edu.machinery.devices import default_device
+    from nst_edu.machinery.precision import resolve
 
     device = default_device()
     precision = resolve("auto", device, quick)
@@ -114,7 +114,7 @@ def execute(nb: nbformat.NotebookNode, quick: bool, cache: Path) -> None:
 
 def check(nb: nbformat.NotebookNode, name: str) -> int:
     """The number of pictures; raises BookError when a page would show something wrong."""
-    from nst_edu.display import count_pictures, figure_count_problems, output_problems
+    from nst_edu.teaching.display import count_pictures, figure_count_problems, output_problems
 
     problems, shown = [], []
     code = [c for c in nb.cells if c.cell_type == "code"]

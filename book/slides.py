@@ -84,7 +84,7 @@ def count_slides(nb: nbformat.NotebookNode) -> int:
 def check_deck(nb: nbformat.NotebookNode) -> None:
     """What the deck promises, beyond the book's checks: the slide count, and each code cell's own
     picture count (cell metadata ``{"nst_edu": {"figures": k}}``); raises BookError."""
-    from nst_edu.display import count_pictures
+    from nst_edu.teaching.display import count_pictures
 
     problems = []
     declared = declared_slides(nb)

@@ -6,14 +6,14 @@ and fails the cell when it shows a figure's text repr (``<Figure size …>``) in
 a tensor dump where a picture is meant, a traceback, or draws without producing an ``image/png``.
 After a notebook's last cell it holds every code cell to the number of pictures its own metadata
 promises (``{"nst_edu": {"figures": k}}``) and the notebook's total to their sum
-(:func:`nst_edu.display.figure_count_problems`). No notebook is executed a second time.
+(:func:`nst_edu.teaching.display.figure_count_problems`). No notebook is executed a second time.
 """
 from __future__ import annotations
 
 import pytest
 from nbval.plugin import IPyNbCell, NbCellError
 
-from nst_edu.display import count_pictures, figure_count_problems, output_problems
+from nst_edu.teaching.display import count_pictures, figure_count_problems, output_problems
 
 _seen: dict[str, dict[int, int]] = {}  # notebook node id -> {cell number: pictures shown}
 

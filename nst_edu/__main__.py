@@ -56,9 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--figure", choices=("1", "2", "3", "all"), default="all",
                    help="one figure of the paper, or all three")
     f.add_argument("--size", type=int, default=None, metavar="PX",
-                   help="long side in pixels (default: the walkthrough's, nst_edu.config)")
+                   help="long side in pixels (default: the walkthrough's, nst_edu.teaching.config)")
     f.add_argument("--steps", type=int, default=None, metavar="N",
-                   help="loss evaluations per image (default: the walkthrough's, nst_edu.config)")
+                   help="loss evaluations per image (default: the walkthrough's, nst_edu.teaching.config)")
     f.add_argument("--out", default="figures", metavar="FOLDER", help="folder for the PNGs (default figures/)")
     return p
 
@@ -69,14 +69,14 @@ def _positive(name: str, value: float) -> None:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from nst_edu.checks import check_image_sides
-    from nst_edu.config import quick_mode
-    from nst_edu.devices import default_device
-    from nst_edu.estimate import check_memory
-    from nst_edu.images import check_output_path, load_image, match_pixel_count, save_image
     from nst_edu.layers import CONTENT_LAYERS, STYLE_LAYERS
-    from nst_edu.precision import resolve as resolve_precision
+    from nst_edu.machinery.checks import check_image_sides
+    from nst_edu.machinery.devices import default_device
+    from nst_edu.machinery.estimate import check_memory
+    from nst_edu.machinery.modes import quick_mode
+    from nst_edu.machinery.precision import resolve as resolve_precision
     from nst_edu.synthesis import synthesize
+    from nst_edu.teaching.images import check_output_path, load_image, match_pixel_count, save_image
 
     # Everything is checked before any work: a bad -o must not cost a whole synthesis.
     for name in ("ratio", "size", "steps", "settle"):
@@ -113,8 +113,8 @@ def _transfer(args: argparse.Namespace) -> int:
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from nst_edu.figures import render_figures
-    from nst_edu.files import check_folder
+    from nst_edu.machinery.files import check_folder
+    from nst_edu.teaching.figures import render_figures
 
     figures = ["1", "2", "3"] if args.figure == "all" else [args.figure]
     for name in ("size", "steps"):
@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "transfer":
             return _transfer(args)
         if args.command == "catalog":
-            from nst_edu.catalog import format_catalog
+            from nst_edu.teaching.catalog import format_catalog
 
             print(format_catalog())
             return 0

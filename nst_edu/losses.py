@@ -8,15 +8,16 @@ image being generated.
 Every function accepts responses as a matrix F (N, M), as feature maps (N, H, W), or as a batch of
 feature maps (B, N, H, W) straight from :class:`nst_edu.vgg.VGG19Features`: ``as_matrix`` flattens the
 spatial dimensions, and a 3-D tensor is always read as (N, H, W), never as a batch of matrices.
-Losses sum over a batch. The equations are printed as the paper prints them (:mod:`nst_edu.paper`).
+Losses sum over a batch. The equations are printed as the paper prints them (:mod:`nst_edu.teaching.paper`).
 """
 from __future__ import annotations
 
-import warnings
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
+
+from nst_edu.machinery import names
 
 
 def as_matrix(features: Tensor) -> Tensor:
@@ -124,7 +125,7 @@ def style_layer_loss(F: Tensor, A: Tensor) -> Tensor:
     Returns:
         A scalar. M is the generated image's M_l. Eq. (4) says nothing of the artwork's size: that
         nst-edu resizes the artwork to the photo's pixel count (so both have the same M_l) is our
-        convention (:func:`nst_edu.images.match_pixel_count`), not the paper's.
+        convention (:func:`nst_edu.teaching.images.match_pixel_count`), not the paper's.
     """
     Fm = as_matrix(F)
     N, M = Fm.shape[-2], Fm.shape[-1]
@@ -209,14 +210,4 @@ def total_loss(content: Tensor | float, style: Tensor | float, alpha: float = 1.
     return alpha * content + beta * style
 
 
-_MOVED_TO_RATIO = ("RatioConvention", "PAPER_RATIO_CALIBRATION", "content_weight", "exact_ratio", "paper_ratio")
-
-
-def __getattr__(name: str) -> Any:
-    # The α/β conventions moved to nst_edu.ratio (this module holds only the equations): forward for one release.
-    if name in _MOVED_TO_RATIO:
-        from nst_edu import ratio
-
-        warnings.warn(f"nst_edu.losses.{name} moved to nst_edu.ratio.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(ratio, name)
-    raise AttributeError(f"module 'nst_edu.losses' has no attribute {name!r}")
+__getattr__ = names.forward(__name__)  # the α/β names that lived here: nst_edu.ratio, for one release

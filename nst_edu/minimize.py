@@ -1,9 +1,9 @@
 """How eq. (7) is minimised: the start image, the optimiser loop, callbacks and stopping.
 
-:class:`nst_edu.objective.Objective` says *what* is minimised; :mod:`nst_edu.settings` holds *how*
-(:class:`~nst_edu.settings.Optimization`: start, optimiser, steps), *where*
-(:class:`~nst_edu.settings.Runtime`: device, network, memory layout, precision) and *who watches*
-(:class:`~nst_edu.settings.Watch`: progress bar, live callback, Stop). :func:`minimize` is the loop;
+:class:`nst_edu.objective.Objective` says *what* is minimised; :mod:`nst_edu.machinery.settings` holds *how*
+(:class:`~nst_edu.machinery.settings.Optimization`: start, optimiser, steps), *where*
+(:class:`~nst_edu.machinery.settings.Runtime`: device, network, memory layout, precision) and *who watches*
+(:class:`~nst_edu.machinery.settings.Watch`: progress bar, live callback, Stop). :func:`minimize` is the loop;
 :func:`nst_edu.synthesis.synthesize` puts the pieces together.
 
 Steps are counted as loss evaluations (one forward and one backward pass), which is what costs
@@ -21,15 +21,15 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from nst_edu.allocator import helps as helps_keep_freed
-from nst_edu.allocator import keep_freed_memory
-from nst_edu.config import quick_mode
 from nst_edu.errors import NstEduError
-from nst_edu.lbfgs import lbfgs
+from nst_edu.machinery.allocator import helps as helps_keep_freed
+from nst_edu.machinery.allocator import keep_freed_memory
+from nst_edu.machinery.lbfgs import lbfgs
+from nst_edu.machinery.modes import quick_mode
+from nst_edu.machinery.precision import resolve as resolve_precision
+from nst_edu.machinery.results import History, StepInfo, SynthesisResult
+from nst_edu.machinery.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch
 from nst_edu.objective import Objective
-from nst_edu.precision import resolve as resolve_precision
-from nst_edu.results import History, StepInfo, SynthesisResult
-from nst_edu.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch
 from nst_edu.vgg import VGG19Features
 
 
@@ -87,7 +87,7 @@ def settled(before: list[Tensor], x: Tensor, levels: float) -> bool:
 
 def heap_kept(x: Tensor) -> AbstractContextManager[None]:
     """On a CPU from ~256 px, keep freed responses in the heap for the next step of a synthesis of
-    ``x`` instead of page-faulting them in again (:mod:`nst_edu.allocator`)."""
+    ``x`` instead of page-faulting them in again (:mod:`nst_edu.machinery.allocator`)."""
     largest = 64 * x.shape[0] * x.shape[-2] * x.shape[-1] * x.element_size()  # conv1_x's responses
     return keep_freed_memory(x.device.type == "cpu" and helps_keep_freed(largest))
 
@@ -169,7 +169,7 @@ def minimize(
     with heap_kept(x):
         try:
             if how.optimizer == "lbfgs":
-                # nst_edu.lbfgs, not torch.optim's (which imports torch._dynamo: ≈1.3 s at startup).
+                # nst_edu.machinery.lbfgs, not torch.optim's (which imports torch._dynamo: ≈1.3 s at startup).
                 # One long run capped by evaluations (the closure stops it at `steps`), with
                 # tolerances off so it does the steps it was asked for.
                 lbfgs(closure, x, max_iter=steps, max_eval=steps + 25, lr=how.lr or 1.0,

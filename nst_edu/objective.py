@@ -31,7 +31,7 @@ LayerLoss = Callable[[Tensor], Tensor]
 @runtime_checkable
 class GuidedStyle(Protocol):
     """A style target that brings its own per-layer losses instead of one Gram matrix per layer:
-    spatial control (:class:`nst_edu.guidance.Guidance`, Gatys et al. 2017) is one. The objective
+    spatial control (:class:`nst_edu.beyond.guidance.Guidance`, Gatys et al. 2017) is one. The objective
     only calls these two methods, so the paper's code does not depend on the extensions."""
 
     def layer_losses(self, model: VGG19Features, layers: Sequence[str], output_size: tuple[int, int]
@@ -63,7 +63,7 @@ class Objective:
         content_weights: c_l per content layer: 1 (exact) or 2/(N_l M_l) (paper: a mean).
         style_weights: w_l of eq. (5) (default 1/len(style_layers) each).
         guided: per style layer, a loss E_l of F^l from a :class:`GuidedStyle` (spatial control,
-            :mod:`nst_edu.guidance`), used instead of ``style_targets`` at those layers.
+            :mod:`nst_edu.beyond.guidance`), used instead of ``style_targets`` at those layers.
         alpha, beta: the weights of eq. (7), shape (B,) (B > 1: several ratios in one batch).
         convention: how α/β is read ("paper" or "exact").
         extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
@@ -82,7 +82,7 @@ class Objective:
 
     @property
     def style_layers(self) -> list[str]:
-        """The layers of the style term: plain (eq. 4) and guided (:mod:`nst_edu.guidance`)."""
+        """The layers of the style term: plain (eq. 4) and guided (:mod:`nst_edu.beyond.guidance`)."""
         return list(self.style_targets) + list(self.guided)
 
     @property
@@ -205,7 +205,7 @@ def make_objective(
         model: the network (its device and memory layout are the targets').
         content_image: p⃗ (1, 3, H, W), or None for style reconstruction.
         style_image: a⃗ (1, 3, H', W'); several artworks (blended with ``style_blend``); a
-            :class:`GuidedStyle` such as :class:`~nst_edu.guidance.Guidance` (a painting per region); or None.
+            :class:`GuidedStyle` such as :class:`~nst_edu.beyond.guidance.Guidance` (a painting per region); or None.
         content_layers, style_layers: the layers of each term (ignored where the image is None).
         style_weights: w_l of eq. (5). style_blend: weights of several artworks (:func:`blend_weights`).
         alpha, beta: eq. (7); sequences of length B synthesise B images.
@@ -227,7 +227,7 @@ def make_objective(
     c_weights = {n: content_weight(convention, F.shape[1], F.shape[-2] * F.shape[-1]) for n, F in P.items()}
     w = losses.layer_weights(s_layers, style_weights) if s_layers else {}
     batch = max(len(v) if isinstance(v, Sequence) else 1 for v in (alpha, beta))
-    device = model.device  # targets and weights live with the network (nst_edu.devices)
+    device = model.device  # targets and weights live with the network (nst_edu.machinery.devices)
     a = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
     b = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
     return Objective(P, A, c_weights, w, a, b, convention, extra_loss, guided)

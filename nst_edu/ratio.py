@@ -2,7 +2,7 @@
 
 The paper prints α/β = 1e-3 or 1e-4 (Fig. 2) and 1e-5 … 1e-2 (Fig. 3) and does not say in what
 units: with eq. (1) as a sum those numbers mean different things at different image sizes. What the
-sources say (read for issue #26; :mod:`nst_edu.conventions` converts each one):
+sources say (read for issue #26; :mod:`nst_edu.beyond.conventions` converts each one):
 
 * leongatys/NeuralImageSynthesis (the authors' released code, the CVPR 2016 version), ``LossLayers.lua``:
   content ``nn.MSECriterion``, a mean over N_l·M_l, (2/N_l M_l)·L_content; style ``GramMSE``, G/M_l
@@ -48,7 +48,7 @@ def content_weight(convention: RatioConvention, n_filters: int, n_positions: int
 
     so that α Σ_l c_l L_content,l + β L_style is minimised. Without K the content term is
     ½Σ(F−P)² · 2/(N_l M_l) = mean((F−P)²), the mean of the authors' ``nn.MSECriterion`` (whose style
-    term, though, is 4·E_l: :mod:`nst_edu.conventions`).
+    term, though, is 4·E_l: :mod:`nst_edu.beyond.conventions`).
 
     Args:
         convention: "paper" or "exact". n_filters: N_l. n_positions: M_l (height × width).

@@ -7,8 +7,8 @@ One function, :func:`synthesize`, runs the paper's three experiments:
 * style transfer (Fig. 2, 3): give both and a ratio α/β.
 
 It puts three things together: *what* is minimised (:class:`nst_edu.objective.Objective`, eq. 7),
-*how* (:class:`~nst_edu.settings.Optimization`: start, optimiser, steps) and *where*
-(:class:`~nst_edu.settings.Runtime`: device, network, precision); the loop is
+*how* (:class:`~nst_edu.machinery.settings.Optimization`: start, optimiser, steps) and *where*
+(:class:`~nst_edu.machinery.settings.Runtime`: device, network, precision); the loop is
 :func:`nst_edu.minimize.minimize`. A learner's call stays short::
 
     synthesize(content_image, style_image, alpha=1e-3, beta=1, steps=300)
@@ -22,18 +22,18 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
-from nst_edu import cache as _cache
-from nst_edu import estimate as _estimate
-from nst_edu.checks import check_before_work, output_size
-from nst_edu.config import quick_mode
-from nst_edu.devices import device_of, run_device
 from nst_edu.errors import NstEduError
+from nst_edu.machinery import cache as _cache
+from nst_edu.machinery import estimate as _estimate
+from nst_edu.machinery.checks import check_before_work, output_size
+from nst_edu.machinery.devices import device_of, run_device
+from nst_edu.machinery.modes import quick_mode
+from nst_edu.machinery.precision import resolve as resolve_precision
+from nst_edu.machinery.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
+from nst_edu.machinery.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch, split_settings  # noqa: F401
 from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
 from nst_edu.objective import GuidedStyle, StyleBlend, StyleSource, make_objective
-from nst_edu.precision import resolve as resolve_precision
 from nst_edu.ratio import RatioConvention
-from nst_edu.results import History, StepInfo, SynthesisResult  # noqa: F401  (re-exported)
-from nst_edu.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch, split_settings  # noqa: F401
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 __all__ = ["NOISE_AMPLITUDE", "History", "Init", "Optimization", "Runtime", "StepInfo", "SynthesisResult", "Watch",
@@ -62,7 +62,7 @@ def synthesize(
         content_image: the photograph p⃗, (1, 3, H, W) in [0, 1]; None for style reconstruction.
         style_image: the artwork a⃗, (1, 3, H', W'); None for content reconstruction. Beyond the
             paper (Gatys et al. 2017, notebook 07): a list of artworks, their Gram matrices
-            blended with ``style_blend``; or a :class:`~nst_edu.guidance.Guidance`, a painting
+            blended with ``style_blend``; or a :class:`~nst_edu.beyond.guidance.Guidance`, a painting
             per region of the output (spatial control).
         alpha, beta: weights of eq. (7); only α/β matters (1e-3 or 1e-4 in Fig. 2): the optimiser
             sees the loss in a unit set by its first value (:func:`nst_edu.minimize.loss_unit`).
@@ -78,25 +78,25 @@ def synthesize(
             notebook 05); it counts in ``history.total``, not in content or style.
         size: (H, W) of the output when there is no content image (default: the style image's).
         model: a ready :class:`VGG19Features`; otherwise one is built from ``weights``, ``pooling``.
-            It decides where the run happens unless ``device`` is named (:mod:`nst_edu.devices`);
+            It decides where the run happens unless ``device`` is named (:mod:`nst_edu.machinery.devices`);
             the images may be on any device.
         **settings: how and where it runs, by name, or whole groups as ``how=``, ``where=``,
             ``watch=``:
 
-            * :class:`~nst_edu.settings.Optimization`: ``init`` ("noise", the paper; "content";
+            * :class:`~nst_edu.machinery.settings.Optimization`: ``init`` ("noise", the paper; "content";
               an image), ``noise_amplitude``, ``optimizer`` ("lbfgs", the paper; "adam"),
               ``steps`` (loss evaluations, default 300), ``lr``, ``history_size``,
               ``line_search``, ``seed`` (default 0: reproducible), ``divergence_factor``;
-            * :class:`~nst_edu.settings.Runtime`: ``device`` (default: the model's, else
-              :func:`~nst_edu.devices.default_device`), ``weights``, ``pooling`` (paper:
+            * :class:`~nst_edu.machinery.settings.Runtime`: ``device`` (default: the model's, else
+              :func:`~nst_edu.machinery.devices.default_device`), ``weights``, ``pooling`` (paper:
               "avg"), ``channels_last``, ``precision`` ("auto": bfloat16 where the processor has it,
-              :mod:`nst_edu.precision`);
-            * :class:`~nst_edu.settings.Watch`: ``callback``, ``callback_every``, ``stop_event``,
+              :mod:`nst_edu.machinery.precision`);
+            * :class:`~nst_edu.machinery.settings.Watch`: ``callback``, ``callback_every``, ``stop_event``,
               ``progress``, ``warn_slow``.
 
     Batches: with ``alpha``/``beta`` sequences of length B, B images are synthesised in one
     forward pass (image and history are then (B, 3, H, W) and sums over the batch); see
-    :func:`nst_edu.multiscale.synthesize_batch`.
+    :func:`nst_edu.beyond.multiscale.synthesize_batch`.
 
     Returns:
         A :class:`SynthesisResult`, its images on the CPU. Ctrl-C, the stop event and divergence end the run

@@ -17,12 +17,11 @@ torchvision's and Keras' conventions, live in :mod:`nst_edu.layers` (re-exported
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Literal, Sequence
+from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from nst_edu.devices import default_device  # noqa: F401 (re-exported)
 from nst_edu.errors import LayerNameError, NstEduError
 from nst_edu.layers import (  # noqa: F401 (re-exported: notebooks import the names from here)
     CHANNELS,
@@ -35,7 +34,14 @@ from nst_edu.layers import (  # noqa: F401 (re-exported: notebooks import the na
     response_index,
     translate_layer,
 )
-from nst_edu.vgg_weights import NORMALIZATION_FILE, TORCHVISION_FILE, conv_weights  # noqa: F401 (re-exported)
+from nst_edu.machinery.devices import default_device  # noqa: F401 (re-exported)
+from nst_edu.machinery.vgg_weights import (  # noqa: F401 (re-exported)
+    NORMALIZATION_FILE,
+    TORCHVISION_FILE,
+    Pooling,
+    Weights,
+    conv_weights,
+)
 
 __all__ = [
     "CAFFE_MEAN_BGR", "IMAGENET_MEAN", "IMAGENET_STD", "Pooling", "VGG19Features", "Weights", "vgg19",
@@ -44,8 +50,6 @@ __all__ = [
     "response_index", "translate_layer", "default_device", "NORMALIZATION_FILE", "TORCHVISION_FILE", "conv_weights",
 ]
 
-Weights = Literal["caffe", "torchvision"] | None
-Pooling = Literal["avg", "max"]
 
 #: Caffe's VGG input convention: BGR, 0-255, minus this per-channel mean (B, G, R).
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -122,7 +126,7 @@ class VGG19Features(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        """Where the network is, and so where its responses are computed (:mod:`nst_edu.devices`)."""
+        """Where the network is, and so where its responses are computed (:mod:`nst_edu.machinery.devices`)."""
         return self._mean.device
 
     @property
@@ -144,7 +148,7 @@ class VGG19Features(nn.Module):
 
         Args:
             image: (B, 3, H, W), RGB in [0, 1], on any device: it is moved to the network's
-                (the rule of :mod:`nst_edu.devices`).
+                (the rule of :mod:`nst_edu.machinery.devices`).
             layers: paper names (default: every layer the network holds).
 
         Returns:
@@ -153,7 +157,7 @@ class VGG19Features(nn.Module):
         if image.dim() != 4 or image.shape[1] != 3:
             raise NstEduError(
                 f"expected an image batch of shape (B, 3, H, W), got {tuple(image.shape)}: "
-                "load images with nst_edu.images.load_image"
+                "load images with nst_edu.teaching.images.load_image"
             )
         names = list(layers) if layers is not None else list(self.available_layers)
         wanted: dict[int, list[str]] = {}
@@ -190,7 +194,7 @@ def vgg19(
         weights: ``"caffe"``, ``"torchvision"`` or ``None`` (see :class:`VGG19Features`).
         pooling: ``"avg"`` (paper) or ``"max"``.
         layers: layers that will be asked for; the network is cut after the deepest.
-        device: where to put it (default: :func:`nst_edu.devices.default_device`, the device
+        device: where to put it (default: :func:`nst_edu.machinery.devices.default_device`, the device
             ``synthesize`` uses too: a GPU when there is one).
         normalize: the paper's per-filter normalisation (default: on for Caffe weights).
     """

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from nst_edu import catalog
-from nst_edu.images import load_image
+from nst_edu.machinery.vgg_weights import NORMALIZATION_FILE
+from nst_edu.teaching import catalog
+from nst_edu.teaching.images import load_image
 from nst_edu.vgg import CONV_LAYERS, VGG19Features
-from nst_edu.vgg_weights import NORMALIZATION_FILE
 
 OUT = NORMALIZATION_FILE  # the package's committed statistics
 

@@ -94,12 +94,13 @@ EQUIVALENT: dict[str, str] = {
     "nst_edu.synthesis.x_synthesize__mutmut_146": "the paintings left where they are: the network moves them "
                                                   "(as _to 3)",
     "nst_edu.synthesis.x_synthesize__mutmut_208": "shape[+2:] of (B, 3, H, W): (H, W), as shape[-2:]",
-    "nst_edu.images.x_save_image__mutmut_10": "the temporary file without the suffix: Pillow is told the format",
-    "nst_edu.images.x_save_image__mutmut_12": "the same as 10",
-    "nst_edu.images.x_save_image__mutmut_14": "format=None: Pillow reads it from the temporary file's suffix",
-    "nst_edu.images.x_save_image__mutmut_16": "the same as 14",
-    "nst_edu.images.x_to_pil__mutmut_35": "fromarray(mode=None): an (H, W, 3) uint8 array is RGB either way",
-    "nst_edu.images.x_to_pil__mutmut_37": "the same as 35",
+    "nst_edu.teaching.images.x_save_image__mutmut_10": "the temporary file without the suffix: Pillow is told the "
+                                                       "format",
+    "nst_edu.teaching.images.x_save_image__mutmut_12": "the same as 10",
+    "nst_edu.teaching.images.x_save_image__mutmut_14": "format=None: Pillow reads it from the temporary file's suffix",
+    "nst_edu.teaching.images.x_save_image__mutmut_16": "the same as 14",
+    "nst_edu.teaching.images.x_to_pil__mutmut_35": "fromarray(mode=None): an (H, W, 3) uint8 array is RGB either way",
+    "nst_edu.teaching.images.x_to_pil__mutmut_37": "the same as 35",
     "nst_edu.layers.x_paper_name__mutmut_5": "translate_layer(name): its default convention is 'paper'",
     "nst_edu.vgg.xǁVGG19Featuresǁ__init____mutmut_35": "default=len(LAYER_NAMES) + 1: a slice past the end is the "
                                                        "whole network, as len - 1 + 1",
@@ -123,12 +124,12 @@ EQUIVALENT.update({f"nst_edu.synthesis.x_synthesize__mutmut_{n}": "an entry of t
 _SIDES = ("shape[+2:]: of the (N, 3, H, W) images that checks.check_image_shapes lets through, the same (H, W) "
           "as shape[-2:]")
 EQUIVALENT.update({
-    "nst_edu.checks.x_check_before_work__mutmut_36": _SIDES + " (the content image, checked just before)",
-    "nst_edu.checks.x_check_before_work__mutmut_45": _SIDES + " (the style images, checked just before)",
-    "nst_edu.checks.x_output_size__mutmut_3": _SIDES + " (synthesize calls check_before_work, which checks the "
-                                              "shapes, right after output_size)",
-    "nst_edu.checks.x_output_size__mutmut_11": "the same as 3, for a style image",
-    "nst_edu.checks.x_output_size__mutmut_17": "the same as 3, for the first of several style images",
+    "nst_edu.machinery.checks.x_check_before_work__mutmut_36": _SIDES + " (the content image, checked just before)",
+    "nst_edu.machinery.checks.x_check_before_work__mutmut_45": _SIDES + " (the style images, checked just before)",
+    "nst_edu.machinery.checks.x_output_size__mutmut_3": _SIDES + " (synthesize calls check_before_work, which "
+                                                        "checks the shapes, right after output_size)",
+    "nst_edu.machinery.checks.x_output_size__mutmut_11": "the same as 3, for a style image",
+    "nst_edu.machinery.checks.x_output_size__mutmut_17": "the same as 3, for the first of several style images",
     "nst_edu.__main__.x__transfer__mutmut_66": "shape[+2:]: load_image returns (1, 3, H, W), so the same (H, W)",
     "nst_edu.__main__.x__transfer__mutmut_70": "the same, for match_pixel_count's (1, 3, H, W)",
     "nst_edu.__main__.x__transfer__mutmut_108": "one --style passed as a list of one: the same synthesis, image and "
@@ -142,8 +143,8 @@ EQUIVALENT.update({
 KILLED = {"killed", "timeout", "suspicious"}
 #: The rest of the issue's scope, as mutmut's names: the checks, the CLI, and of images.py only its saving
 #: (to_pil, check_output_path, save_image); images' loading is mutated by mutmut but not run or counted.
-REST_GLOBS = ["nst_edu.checks.*", "nst_edu.__main__.*", "nst_edu.images.x_to_pil__*",
-              "nst_edu.images.x_check_output_path__*", "nst_edu.images.x_save_image__*"]
+REST_GLOBS = ["nst_edu.machinery.checks.*", "nst_edu.__main__.*", "nst_edu.teaching.images.x_to_pil__*",
+              "nst_edu.teaching.images.x_check_output_path__*", "nst_edu.teaching.images.x_save_image__*"]
 
 
 def paper_modules() -> list[str]:

@@ -4,9 +4,10 @@ variation on this one, and each asserted claim's smallest margin across them.
 A number asserted in a notebook is a claim about the algorithm, and it must hold wherever a learner or CI runs
 it. Machines differ in their CPU kernels (``ATEN_CPU_CAPABILITY``: default, avx2, avx512), their thread count
 (``OMP_NUM_THREADS``) and, when a learner edits ``seed=0``, the seed (``NST_EDU_SEED``, read by
-``nst_edu.config.setup``) and, where the processor has bfloat16, the network's precision (``NST_EDU_PRECISION``,
-:mod:`nst_edu.precision`). Each variation runs ``pytest --nbval-lax notebooks/`` and ``pytest -m synthesis
-tests`` with every assert measured (``tests/claim_margins.py``, :mod:`nst_edu.margins`); the report lists
+``nst_edu.teaching.config.setup``) and, where the processor has bfloat16, the network's precision
+(``NST_EDU_PRECISION``,
+:mod:`nst_edu.machinery.precision`). Each variation runs ``pytest --nbval-lax notebooks/`` and ``pytest -m synthesis
+tests`` with every assert measured (``tests/claim_margins.py``, :mod:`nst_edu.machinery.margins`); the report lists
 every claim with its smallest margin, where it was smallest, and the variations where it failed.
 
 A claim is **fragile** when its margin falls under ``--threshold`` (0.2: the smaller side within 20 % of the
@@ -69,7 +70,7 @@ def cpu_capabilities() -> list[str]:
 def variations() -> list[Variation]:
     """Each kernel this CPU has × 1 and 2 threads at seed 0, then seeds 1 and 2 with torch's own choice, and
     the network in bfloat16 where this CPU computes it natively (full mode's default there, #41)."""
-    from nst_edu.precision import native_bfloat16
+    from nst_edu.machinery.precision import native_bfloat16
 
     out = [Variation(f"{cap}-{t}t", cap, t) for cap in cpu_capabilities() for t in (1, 2)]
     out += [Variation(f"seed-{s}", seed=s) for s in (1, 2)]

@@ -2,7 +2,7 @@
 
 ``scripts/robust_sweep.py`` loads this file into every notebook kernel (an IPython extension) and into
 pytest (``-p claim_margins``). Each ``assert`` is rewritten so that the comparisons in it report how far
-they were from failing (:func:`nst_edu.margins.margin`) before the assert decides as it did before:
+they were from failing (:func:`nst_edu.machinery.margins.margin`) before the assert decides as it did before:
 
     assert gain > 3, "…"   →   _nst_claims_.begin(LINE, "gain > 3")
                                assert _nst_claims_.end(_nst_claims_.compare((">",), [gain, 3])), "…"
@@ -23,7 +23,7 @@ import hashlib
 import operator
 from typing import Any
 
-from nst_edu.margins import ENV, as_number, margin, write
+from nst_edu.machinery.margins import ENV, as_number, margin, write
 
 NAME = "_nst_claims_"
 _OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
@@ -175,10 +175,10 @@ def pytest_configure(config: Any) -> None:
     """Add the measuring rewrite in front of pytest's own assert rewrite (test files and conftests)."""
     from _pytest.assertion import rewrite
 
-    import nst_edu.margins
+    import nst_edu.machinery.margins
     # In pytest a test's own asserts are the claims: an assignment check that a test feeds a wrong answer on
     # purpose must fail, and its thresholds are no claim (the instructor notebooks' checks are, in the kernels).
-    nst_edu.margins.record = lambda *args, **kwargs: None
+    nst_edu.machinery.margins.record = lambda *args, **kwargs: None
     original = rewrite.rewrite_asserts
 
     def measuring(mod: ast.Module, source: bytes, module_path: str | None = None, config: Any = None) -> None:

@@ -18,13 +18,13 @@ def pair(tmp_path):
 @pytest.fixture()
 def no_work(monkeypatch):
     """Fail the test if the CLI loads an image or starts a synthesis: checks come before the work."""
-    import nst_edu.images
     import nst_edu.synthesis
+    import nst_edu.teaching.images
 
     def started(*args, **kwargs):
         raise AssertionError("the work started before the arguments were checked")
 
-    monkeypatch.setattr(nst_edu.images, "load_image", started)
+    monkeypatch.setattr(nst_edu.teaching.images, "load_image", started)
     monkeypatch.setattr(nst_edu.synthesis, "synthesize", started)
 
 

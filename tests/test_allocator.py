@@ -1,10 +1,10 @@
-"""nst_edu.allocator: freed memory is kept only inside the context, and given back after it."""
+"""nst_edu.machinery.allocator: freed memory is kept only inside the context, and given back after it."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nst_edu import allocator
+from nst_edu.machinery import allocator
 
 glibc = pytest.mark.skipif(allocator._LIBC is None, reason="glibc's mallopt is Linux/glibc only")
 

@@ -105,7 +105,7 @@ def test_instructor_notebook_is_committed_clean(name: str) -> None:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
     assert _solution_lines(nb), "an instructor notebook should contain solutions"
-    setup = [c for c in nb.cells if c.cell_type == "code" and "nst_edu.config.setup(" in c.source]
+    setup = [c for c in nb.cells if c.cell_type == "code" and "nst_edu.setup(" in c.source]
     assert len(setup) == 1
 
 

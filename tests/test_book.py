@@ -139,7 +139,8 @@ def test_a_book_built_on_a_gpu_is_not_reused_on_a_cpu(monkeypatch) -> None:
 
 
 def test_a_book_built_in_bfloat16_is_not_reused_in_float32(monkeypatch) -> None:
-    """Full mode runs the network in bfloat16 where the processor has it (nst_edu.precision): the stored notebook
+    """Full mode runs the network in bfloat16 where the processor has it (nst_edu.machinery.precision): the stored
+    notebook
     depends on the precision "auto" chose, as each synthesis in the cache does."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     monkeypatch.setenv("NST_EDU_DEVICE", "cpu")

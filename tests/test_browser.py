@@ -159,7 +159,7 @@ def _all_cells_ran(panel) -> bool:
 def test_walkthrough_shows_its_figures_and_equations(jupyterlab, notebook: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from nst_edu.display import declared_figures
+    from nst_edu.teaching.display import declared_figures
 
     base, token, _ = jupyterlab
     declared = declared_figures(json.loads((REPO / "notebooks" / notebook).read_text(encoding="utf-8"))["metadata"])

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from nst_edu import cache, synthesis, vgg
+from nst_edu import synthesis, vgg
+from nst_edu.machinery import cache
 
 pytestmark = pytest.mark.slow  # the real (Caffe) weights: a random network is never cached
 
@@ -60,7 +61,7 @@ def test_each_input_is_part_of_the_key(monkeypatch, tmp_path, model, content_ima
 def test_the_precision_it_ran_in_is_part_of_the_key(monkeypatch, tmp_path, model, content_image) -> None:
     """ "auto" is keyed as it resolved: a machine with bfloat16 and one without never share a result, and an
     explicit precision equal to what "auto" chose reuses it."""
-    from nst_edu import precision
+    from nst_edu.machinery import precision
 
     monkeypatch.setenv(cache.ENV, str(tmp_path))
     monkeypatch.delenv(precision.ENV, raising=False)
@@ -97,17 +98,47 @@ def test_runs_that_cannot_be_replayed_are_not_stored(monkeypatch, tmp_path, mode
 
 
 def test_the_code_version_covers_the_code_a_synthesis_reaches() -> None:
-    files = {p.relative_to(Path(cache.__file__).parent).as_posix() for p in cache.synthesis_files()}
-    for reached in ("losses.py", "ratio.py", "objective.py", "guidance.py", "minimize.py", "synthesis.py", "lbfgs.py",
-                    "vgg.py", "layers.py", "devices.py", "vgg_weights.py", "results.py", "cache.py"):
+    package = Path(cache.__file__).resolve().parents[1]
+    files = {p.resolve().relative_to(package).as_posix() for p in cache.synthesis_files()}
+    for reached in ("losses.py", "ratio.py", "objective.py", "beyond/guidance.py", "minimize.py", "synthesis.py",
+                    "machinery/lbfgs.py", "vgg.py", "layers.py", "machinery/devices.py", "machinery/vgg_weights.py",
+                    "machinery/results.py", "machinery/cache.py"):
         assert reached in files
-    assert not {"catalog.py", "widgets/explorer.py", "grading/core.py"} & files  # not on the path: no effect on results
+    # not on the path: no effect on results
+    assert not {"teaching/catalog.py", "widgets/explorer.py", "grading/core.py"} & files
     assert len(cache.code_version()) == 16
+
+
+#: What a synthesis runs, by its home after #42: each must be in the key's code version, or an edit to it would
+#: hand out a stale picture (a module that moved and was missed by the import walk would, silently).
+SYNTHESIS_MODULES = ["nst_edu.layers", "nst_edu.vgg", "nst_edu.losses", "nst_edu.objective", "nst_edu.minimize",
+                     "nst_edu.synthesis", "nst_edu.ratio", "nst_edu.errors", "nst_edu.beyond.guidance",
+                     *(f"nst_edu.machinery.{m}" for m in ("settings", "results", "checks", "estimate", "cache",
+                                                          "allocator", "devices", "lbfgs", "files", "paths",
+                                                          "vgg_weights", "precision", "modes"))]
+
+
+@pytest.mark.parametrize("module", SYNTHESIS_MODULES)
+def test_the_code_version_changes_when_a_module_a_synthesis_runs_changes(monkeypatch, module) -> None:
+    import importlib.util
+
+    path = Path(importlib.util.find_spec(module).origin)
+    assert path in cache.synthesis_files(), f"{module} is not in the cache key's code version"
+    cache.code_version.cache_clear()
+    before = cache.code_version()
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: real(self) + (b"# edited" if self == path else b""))
+    cache.code_version.cache_clear()
+    try:
+        assert cache.code_version() != before
+    finally:
+        monkeypatch.undo()
+        cache.code_version.cache_clear()
 
 
 def test_the_device_is_part_of_the_key(monkeypatch, tmp_path) -> None:
     """A result made on a GPU is not handed to a CPU run (their float arithmetic differs): the device is in the key."""
-    from nst_edu.settings import Optimization, Runtime, Watch
+    from nst_edu.machinery.settings import Optimization, Runtime, Watch
 
     monkeypatch.setenv(cache.ENV, str(tmp_path))
     what = {"content_image": torch.zeros(1, 3, 4, 4), "alpha": 1.0}

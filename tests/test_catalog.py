@@ -1,4 +1,4 @@
-"""Tests of nst_edu.catalog: fake entries with synthetic bytes, local servers only."""
+"""Tests of nst_edu.teaching.catalog: fake entries with synthetic bytes, local servers only."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from nst_edu import catalog
-from nst_edu.catalog import CatalogEntry
 from nst_edu.errors import CatalogError
+from nst_edu.teaching import catalog
+from nst_edu.teaching.catalog import CatalogEntry
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "images"
 PAYLOAD = b"\x89PNG fake image bytes " * 100
@@ -115,11 +115,11 @@ def test_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NST_EDU_DATA_DIR", str(tmp_path))
     assert catalog.data_dir() == tmp_path
     monkeypatch.delenv("NST_EDU_DATA_DIR")
-    assert catalog.data_dir() == Path(catalog.__file__).resolve().parent.parent / "data" / "cache"
+    assert catalog.data_dir() == Path(catalog.__file__).resolve().parents[2] / "data" / "cache"  # the checkout
 
 
 def test_an_installed_package_caches_images_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from nst_edu import paths
+    from nst_edu.machinery import paths
 
     monkeypatch.delenv("NST_EDU_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -127,7 +127,7 @@ def test_an_installed_package_caches_images_per_user(monkeypatch: pytest.MonkeyP
     assert paths.checkout_root() is None
     assert catalog.data_dir() == tmp_path / "xdg" / "nst-edu" / "images"
     # and everything the package reads at run time is inside the package
-    assert paths.PACKAGE_DATA.parent == Path(catalog.__file__).resolve().parent
+    assert paths.PACKAGE_DATA.parent == Path(catalog.__file__).resolve().parents[1]  # nst_edu/
     for name in ("catalog.json", "vgg19_caffe_filter_means.pt"):
         assert (paths.PACKAGE_DATA / name).is_file()
 

@@ -1,12 +1,13 @@
-"""`nst_edu.checks`: what `synthesize` refuses before any work, and the one line that says so."""
+"""`nst_edu.machinery.checks`: what `synthesize` refuses before any work, and the one line that says so."""
 import re
 
 import pytest
 import torch
 
-from nst_edu import checks, estimate, synthesis
-from nst_edu.checks import check_image_sides, output_size
+from nst_edu import synthesis
 from nst_edu.errors import NstEduError
+from nst_edu.machinery import checks, estimate
+from nst_edu.machinery.checks import check_image_sides, output_size
 
 FIX = re.escape(": give larger images (or a larger size=)") + "$"
 
@@ -100,7 +101,8 @@ def test_the_output_size_is_the_photos_else_the_size_asked_else_the_first_artwor
     ((1, 3, 24, 32), [(1, 3, 20, 20), (3, 20, 20)], "style image 2 has shape (3, 20, 20), not (1, 3, H, W): add the "
                                                     "batch axis with .unsqueeze(0)"),
     ((24, 32), [(1, 3, 20, 20)], "the content image has shape (24, 32), not (1, 3, H, W): load it with "
-                                 "nst_edu.images.load_image, which takes (3, H, W), (H, W), arrays and PIL images"),
+                                 "nst_edu.teaching.images.load_image, which takes (3, H, W), (H, W), arrays and PIL "
+                                 "images"),
     ((1, 1, 24, 32), [(1, 3, 20, 20)], "the content image has shape (1, 1, 24, 32), not (1, 3, H, W): load it with"),
     ((1, 24, 32), [(1, 3, 20, 20)], "the content image has shape (1, 24, 32), not (1, 3, H, W): load it with"),
 ])

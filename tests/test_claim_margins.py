@@ -1,4 +1,4 @@
-"""The robustness sweep's measurements (#40): each assert's margin (nst_edu.margins, tests/claim_margins.py),
+"""The robustness sweep's measurements (#40): each assert's margin (nst_edu.machinery.margins, tests/claim_margins.py),
 the sweep's variations and its report (scripts/robust_sweep.py), and the seed override it uses."""
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import claim_margins
 import pytest
 import torch
 
-from nst_edu import config, margins
 from nst_edu.errors import NstEduError
+from nst_edu.machinery import margins
+from nst_edu.teaching import config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -149,7 +150,7 @@ def test_the_grading_checks_log_their_thresholds(tmp_path, monkeypatch) -> None:
 
 
 def test_the_variations_cover_each_kernel_thread_count_seed_and_precision(monkeypatch) -> None:
-    from nst_edu import precision
+    from nst_edu.machinery import precision
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
     monkeypatch.setattr(precision, "native_bfloat16", lambda device: False)
     names = [v.name for v in sweep.variations()]

@@ -65,7 +65,7 @@ def test_a_warning_is_one_line_without_source(pair, tmp_path, capsys, monkeypatc
     loss) reaches the user as one line, not Python's file-and-code-line warning display."""
     import warnings
 
-    from nst_edu import images
+    from nst_edu.teaching import images
 
     real = images.load_image
 
@@ -102,10 +102,11 @@ def test_transfer_flags_reach_the_synthesis(pair, tmp_path, capsys, recorded):
 
 
 def test_figures_makes_a_new_output_folder(tmp_path, capsys, monkeypatch):
-    import nst_edu.figures
+    import nst_edu.teaching.figures
 
     seen = {}
-    monkeypatch.setattr(nst_edu.figures, "render_figures", lambda figures, **kw: seen.update(kw, figures=figures) or [])
+    monkeypatch.setattr(nst_edu.teaching.figures, "render_figures",
+                        lambda figures, **kw: seen.update(kw, figures=figures) or [])
     assert main(["figures", "--figure", "1", "--out", str(tmp_path / "new" / "figs"), "--size", "64",
                  "--steps", "5"]) == 0
     assert seen == {"out_dir": tmp_path / "new" / "figs", "figures": ["1"], "size": 64, "steps": 5}
@@ -159,7 +160,7 @@ def test_figures_defaults(tmp_path, capsys, monkeypatch):
     into figures/ of the working folder, and prints each path it wrote."""
     from pathlib import Path
 
-    import nst_edu.figures
+    import nst_edu.teaching.figures
 
     seen = {}
 
@@ -167,7 +168,7 @@ def test_figures_defaults(tmp_path, capsys, monkeypatch):
         seen.update(kw, figures=figures)
         return [Path(kw["out_dir"]) / f"figure{f}.png" for f in figures]
 
-    monkeypatch.setattr(nst_edu.figures, "render_figures", render)
+    monkeypatch.setattr(nst_edu.teaching.figures, "render_figures", render)
     monkeypatch.chdir(tmp_path)
     assert main(["figures"]) == 0
     assert seen == {"figures": ["1", "2", "3"], "size": None, "steps": None, "out_dir": Path("figures")}

@@ -63,12 +63,12 @@ ANOTHER = "choose another --out"
     (["--steps", "-1"], "--steps must be a positive, finite number, got -1"),
 ])
 def test_figures_refuses_bad_input_before_any_work(tmp_path, capsys, monkeypatch, args, message):
-    import nst_edu.figures
+    import nst_edu.teaching.figures
 
     def started(*args, **kwargs):
         raise AssertionError("the figures were rendered before the arguments were checked")
 
-    monkeypatch.setattr(nst_edu.figures, "render_figures", started)
+    monkeypatch.setattr(nst_edu.teaching.figures, "render_figures", started)
     (tmp_path / "a_file").write_text("in the way")
     assert main(["figures", "--figure", "3", *[a.format(tmp=tmp_path) for a in args]]) == 2
     assert capsys.readouterr().err == f"error: {message.format(tmp=tmp_path)}\n"

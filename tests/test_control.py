@@ -1,10 +1,11 @@
-"""Colour and scale control (nst_edu.control), and several styles blended (objective.style_targets)."""
+"""Colour and scale control (nst_edu.beyond.control), and several styles blended (objective.style_targets)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nst_edu import control, losses
+from nst_edu import losses
+from nst_edu.beyond import control
 from nst_edu.errors import NstEduError
 from nst_edu.objective import blend_weights, style_targets
 

@@ -6,8 +6,9 @@ import dataclasses
 import pytest
 import torch
 
-from nst_edu import conventions, losses
-from nst_edu.conventions import IMPLEMENTATIONS, as_eq7, mean_units_ratio
+from nst_edu import losses
+from nst_edu.beyond import conventions
+from nst_edu.beyond.conventions import IMPLEMENTATIONS, as_eq7, mean_units_ratio
 
 BY_NAME = {c.name: c for c in IMPLEMENTATIONS}
 N_STYLE = (64, 128, 256, 512, 512)

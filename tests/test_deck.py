@@ -1,4 +1,4 @@
-"""The deck's pictures (nst_edu.deck) and the label size stamped into every PNG (nst_edu.display).
+"""The deck's pictures (nst_edu.teaching.deck) and the label size stamped into every PNG (nst_edu.teaching.display).
 
 What a presenter needs from a slide's picture: every label at least the deck's smallest text once the PNG is
 shown at its natural size (``tests/test_slides.py`` measures that in Chromium), the picture no wider than the
@@ -17,10 +17,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from nst_edu import catalog, deck, display
-from nst_edu.diagram import draw_figure1_diagram, draw_gram_entry
 from nst_edu.errors import NstEduError
-from nst_edu.figures import FIGURE3_RATIOS
+from nst_edu.teaching import catalog, deck, display
+from nst_edu.teaching.diagram import draw_figure1_diagram, draw_gram_entry
+from nst_edu.teaching.figures import FIGURE3_RATIOS
 from nst_edu.vgg import STYLE_LAYERS
 
 

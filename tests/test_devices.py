@@ -16,12 +16,15 @@ import torch
 from matplotlib.figure import Figure
 from second_device import Elsewhere, second_device
 
-from nst_edu import config, control, figures, guidance, vgg
-from nst_edu.guidance import Guidance, Region
-from nst_edu.images import match_size
-from nst_edu.measures import TransferMeasure
-from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
+import nst_edu
+from nst_edu import vgg
+from nst_edu.beyond import control, guidance
+from nst_edu.beyond.guidance import Guidance, Region
+from nst_edu.beyond.multiscale import multiscale_synthesize, synthesize_batch
 from nst_edu.synthesis import synthesize
+from nst_edu.teaching import config, figures
+from nst_edu.teaching.images import match_size
+from nst_edu.teaching.measures import TransferMeasure
 
 LAYERS = ["conv1_1", "conv2_1"]
 RUN = dict(steps=3, seed=0, progress=False, warn_slow=False)
@@ -245,13 +248,13 @@ def test_notebooks_that_draw_syntheses_leave_size_and_steps_to_config_setup(name
     import nbformat
 
     nb = nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb", as_version=4)
-    setup_cell = next(c.source for c in nb.cells if c.cell_type == "code" and "config.setup(" in c.source)
-    calls = [line[line.index("config.setup("):] for line in setup_cell.splitlines() if "config.setup(" in line]
+    setup_cell = next(c.source for c in nb.cells if c.cell_type == "code" and "nst_edu.setup(" in c.source)
+    calls = [line[line.index("nst_edu.setup("):] for line in setup_cell.splitlines() if "nst_edu.setup(" in line]
     monkeypatch.setenv("NST_EDU_QUICK", "0")
     monkeypatch.setenv("NST_EDU_DEVICE", device)
     decided = config.setup()
     for call in calls:
-        settings = eval(call, {"config": config})  # the notebook's own call
+        settings = eval(call, {"nst_edu": nst_edu})  # the notebook's own call
         assert (settings.size, settings.steps) == (decided.size, decided.steps), call
     assert decided.size >= (512 if device == "cuda" else 256)
 

@@ -1,4 +1,4 @@
-"""The paper's Fig. 1 as a diagram (nst_edu.diagram): what a reader must see in it, measured on the drawing."""
+"""The paper's Fig. 1 as a diagram (nst_edu.teaching.diagram): what a reader must see in it, measured on the drawing."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -9,8 +9,8 @@ import torch
 from drawn_text import text_problems
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from nst_edu.diagram import LABEL_SIZE, draw_figure1_diagram, draw_gram_entry
 from nst_edu.errors import NstEduError
+from nst_edu.teaching.diagram import LABEL_SIZE, draw_figure1_diagram, draw_gram_entry
 from nst_edu.vgg import STYLE_LAYERS
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nst_edu import display
+from nst_edu.teaching import display
 
 NOTEBOOKS = sorted(p for p in (Path(__file__).resolve().parents[1] / "notebooks").rglob("*.ipynb")
             if ".ipynb_checkpoints" not in p.parts)
@@ -60,7 +60,8 @@ def test_outside_ipython_nothing_happens() -> None:
     import subprocess
     import sys
 
-    code = "import sys, nst_edu, nst_edu.display as d; print(d.enable_figure_display(), 'IPython' in sys.modules)"
+    code = ("import sys, nst_edu, nst_edu.teaching.display as d; "
+            "print(d.enable_figure_display(), 'IPython' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

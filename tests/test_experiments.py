@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nst_edu import figures as E
 from nst_edu.errors import NstEduError
+from nst_edu.teaching import figures as E
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
 

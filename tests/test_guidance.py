@@ -1,4 +1,4 @@
-"""Spatial control: guided Gram matrices, mask propagation and every mask error (nst_edu.guidance)."""
+"""Spatial control: guided Gram matrices, mask propagation and every mask error (nst_edu.beyond.guidance)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from nst_edu import guidance, losses
+from nst_edu import losses
+from nst_edu.beyond import guidance
+from nst_edu.beyond.guidance import Guidance, Region
 from nst_edu.errors import NstEduError
-from nst_edu.guidance import Guidance, Region
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
 
@@ -75,7 +76,7 @@ def test_masks_from_png_and_labels(tmp_path) -> None:
 
 
 def test_the_committed_tubingen_mask_has_two_regions() -> None:
-    from nst_edu.paths import PACKAGE_DATA
+    from nst_edu.machinery.paths import PACKAGE_DATA
 
     masks = guidance.masks_from_png(PACKAGE_DATA / "masks" / "tubingen_sky_town.png")
     assert len(masks) == 2 and 0.2 < float(next(iter(masks.values())).mean()) < 0.8

@@ -1,4 +1,4 @@
-"""Tests of nst_edu.images on synthetic images only."""
+"""Tests of nst_edu.teaching.images on synthetic images only."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from nst_edu import images
 from nst_edu.errors import ImageError
-from nst_edu.images import load_image, match_size, resize, save_image, show_images, to_pil
+from nst_edu.teaching import images
+from nst_edu.teaching.images import load_image, match_size, resize, save_image, show_images, to_pil
 
 
 def _assert_image(t: torch.Tensor, h: int, w: int) -> None:

@@ -81,32 +81,126 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-#: The paper's code (README, "Reading the code") and the machinery that serves it.
+#: The paper's code (README, "Reading the code"), at the package's root with the two modules it uses.
 PAPER = {"nst_edu.layers", "nst_edu.vgg", "nst_edu.losses", "nst_edu.objective", "nst_edu.minimize",
          "nst_edu.synthesis"}
-SUPPORT = {"nst_edu.vgg_weights", "nst_edu.lbfgs", "nst_edu.allocator", "nst_edu.cache", "nst_edu.estimate",
-           "nst_edu.checks",
-           "nst_edu.files", "nst_edu.paths", "nst_edu.display", "nst_edu.devices"}
+ROOT_LEAVES = {"nst_edu.layers", "nst_edu.errors"}  # import nothing of the package: every folder may use them
 
 
-def test_support_code_takes_only_layer_names_from_the_papers_code():
+def _part(module: str) -> str:
+    """The part of the package a module belongs to: a folder (``machinery`` …), or ``root`` for the files at
+    nst_edu's root (the paper, ratio, errors, the CLI and the faces)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()) else "root"
+
+
+#: The parts from the ground up (#42): each may import the parts below it, never one above. The paper's root
+#: files may use the machinery; the notebooks' support, the paper; beyond the paper, both; widgets and the
+#: course stand on all of them. The root's two leaves (layer names, errors) are used by every part.
+ORDER = ["machinery", "root", "teaching", "beyond", "widgets", "grading"]
+TOP = {"nst_edu", "nst_edu.__main__"}  # the package's face and the CLI: above everything
+
+
+def _upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    rank = {p: k for k, p in enumerate(ORDER)}
+    bad = []
+    for m, targets in graph.items():
+        if m in TOP:
+            continue
+        for t in targets - ROOT_LEAVES - TOP:
+            if rank[_part(t)] > rank[_part(m)]:
+                bad.append(f"{m} ({_part(m)}) imports {t} ({_part(t)})")
+    return sorted(bad)
+
+
+def test_no_part_imports_a_part_above_it():
     graph = _graph()
-    assert SUPPORT <= set(graph) and PAPER <= set(graph)
-    taken = {m: sorted(graph[m] & (PAPER - {"nst_edu.layers"})) for m in SUPPORT}
-    assert not any(taken.values()), {m: t for m, t in taken.items() if t}
+    assert {_part(m) for m in graph} - {"root"} <= set(ORDER), sorted({_part(m) for m in graph})
+    assert _upward_imports(graph) == []
 
 
-@pytest.mark.parametrize("old, new, name", [
-    ("nst_edu.optimize", "nst_edu.synthesis", "synthesize"),
-    ("nst_edu.experiments", "nst_edu.figures", "figure3"),
-    ("nst_edu.grading_synthesis", "nst_edu.grading.synthesis", "check_ratio_study"),
-    ("nst_edu.assignments", "nst_edu.grading.release", "generate"),
-])
-def test_a_renamed_module_forwards_for_one_release_with_a_deprecation_warning(old, new, name):
-    code = ("import warnings; warnings.simplefilter('always')\n"
-            "with warnings.catch_warnings(record=True) as seen:\n"
-            f"    import {old} as old\n"
-            f"import {new} as new; assert old.{name} is new.{name}\n"
-            "print([str(w.message) for w in seen if w.category is DeprecationWarning])")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert f"{old} moved to {new}" in out
+def test_the_layering_check_sees_an_import_up():
+    graph = {"nst_edu.machinery.settings": {"nst_edu.vgg", "nst_edu.layers"}, "nst_edu.vgg": set(),
+             "nst_edu.layers": set(), "nst_edu.teaching.figures": {"nst_edu.beyond.guidance"},
+             "nst_edu.beyond.guidance": set()}
+    assert _upward_imports(graph) == ["nst_edu.machinery.settings (machinery) imports nst_edu.vgg (root)",
+                                      "nst_edu.teaching.figures (teaching) imports nst_edu.beyond.guidance (beyond)"]
+
+
+def test_the_paper_is_six_files_at_the_root_and_the_folders_hold_the_rest():
+    from nst_edu.machinery import names
+    at_root = {p.stem for p in PACKAGE.glob("*.py")}
+    assert at_root == {"__init__", "__main__", "errors", "ratio"} | {m.split(".")[1] for m in PAPER}
+    for folder, modules in names.FOLDERS.items():
+        assert {p.stem for p in (PACKAGE / folder).glob("*.py")} == {"__init__", *modules}, folder
+
+
+def test_no_module_imports_an_old_path():
+    from nst_edu.machinery import names
+    old = {o for o in names.MOVED if o.count(".") == 1}
+    used = sorted(f"{_module_name(p)} imports {t}" for p in PACKAGE.rglob("*.py") for t, names in _imports(p)
+                  if t in old or any(f"{t}.{n}" in old for n in names))
+    assert used == []
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+
+
+def _old_module_paths():
+    from nst_edu.machinery import names
+    return sorted((o, n) for o, n in names.MOVED.items() if o.count(".") == 1)
+
+
+@pytest.fixture(scope="module")
+def old_imports() -> dict[str, dict]:
+    """Every old module path imported twice in one fresh interpreter: its warnings and whether it is the module
+    at its new path."""
+    import json
+    code = ("import importlib, json, warnings; warnings.simplefilter('always')\n"
+            "from nst_edu.machinery.names import MOVED\n"
+            "out = {}\n"
+            "for old, new in MOVED.items():\n"
+            "    if old.count('.') != 1: continue\n"
+            "    with warnings.catch_warnings(record=True) as seen:\n"
+            "        first = importlib.import_module(old); again = importlib.import_module(old)\n"
+            "    out[old] = {'same': first is again is importlib.import_module(new),\n"
+            "                'warnings': [str(w.message) for w in seen if w.category is DeprecationWarning]}\n"
+            "print(json.dumps(out))")
+    return json.loads(_run(code))
+
+
+@pytest.mark.parametrize("old, new", _old_module_paths())
+def test_an_old_module_path_warns_once_and_is_the_module_itself(old_imports, old, new):
+    seen = old_imports[old]
+    assert seen["same"] and len(seen["warnings"]) == 1, seen
+    assert seen["warnings"][0] == f"{old} moved to {new}: use that (the old name goes in nst-edu 0.2.0)"
+
+
+@pytest.mark.parametrize("name", ["paper_ratio", "exact_ratio", "content_weight", "PAPER_RATIO_CALIBRATION",
+                                  "RatioConvention"])
+def test_the_ratio_names_that_lived_in_losses_forward_with_a_warning(name):
+    from nst_edu import losses, ratio
+    with pytest.warns(DeprecationWarning, match=f"nst_edu.losses.{name} moved to nst_edu.ratio.{name}"):
+        assert getattr(losses, name) is getattr(ratio, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        losses.nothing  # noqa: B018 - an unknown name is still an error
+
+
+def test_the_face_hands_on_short_names_without_a_warning():
+    code = ("import warnings; warnings.simplefilter('error')\n"
+            "import sys, nst_edu\n"
+            "assert 'torch' not in sys.modules, 'import nst_edu stays light'\n"
+            "from nst_edu import figures, images, catalog, guidance, conventions, losses\n"
+            "import nst_edu.teaching.figures, nst_edu.beyond.guidance\n"
+            "assert figures is nst_edu.teaching.figures and guidance is nst_edu.beyond.guidance\n"
+            "assert nst_edu.setup is nst_edu.teaching.config.setup and nst_edu.machinery.paths.PACKAGE_DATA.is_dir()\n"
+            "assert {'setup', 'figures', 'teaching'} <= set(dir(nst_edu))\n"
+            "print('ok')")
+    assert _run(code).strip() == "ok"
+
+
+def test_a_learner_who_asks_for_a_name_that_is_not_there_gets_an_attribute_error():
+    import nst_edu
+    with pytest.raises(AttributeError, match="module 'nst_edu' has no attribute 'figure'"):
+        nst_edu.figure  # noqa: B018

@@ -1,10 +1,10 @@
 """The real Caffe VGG-19 on a small real pair from the catalogue (the mirror in CI)."""
 import pytest
 
-from nst_edu import catalog
 from nst_edu.errors import CatalogError
-from nst_edu.images import load_image, match_pixel_count
 from nst_edu.synthesis import synthesize
+from nst_edu.teaching import catalog
+from nst_edu.teaching.images import load_image, match_pixel_count
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
 

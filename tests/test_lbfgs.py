@@ -1,4 +1,4 @@
-"""Our L-BFGS (nst_edu.lbfgs) takes the same steps as torch.optim.LBFGS, which it replaces."""
+"""Our L-BFGS (nst_edu.machinery.lbfgs) takes the same steps as torch.optim.LBFGS, which it replaces."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from nst_edu.lbfgs import lbfgs
+from nst_edu.machinery.lbfgs import lbfgs
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
 
@@ -130,8 +130,8 @@ def test_a_run_does_its_steps_after_the_loss_stops_changing(model, photo_and_pai
 
 def test_lbfgs_remembers_twenty_steps(model, photo_and_painting, monkeypatch):
     """The README's L-BFGS memory: 20 pairs by default, passed to the optimiser."""
-    from nst_edu import lbfgs as lbfgs_module
     from nst_edu import minimize as minimize_module
+    from nst_edu.machinery import lbfgs as lbfgs_module
 
     seen = {}
     real = lbfgs_module.lbfgs
@@ -157,7 +157,7 @@ def test_without_a_line_search_lbfgs_takes_one_evaluation_per_step(model, photo_
 
 def test_a_run_that_ends_inside_a_line_search_returns_its_best_trial(model, photo_and_painting):
     # Evaluations 2–4 of the bowl are trials of the first line search, each lower than the last. The
-    # budget ends the run at evaluation 3: nst_edu.lbfgs puts x back where the search started (the
+    # budget ends the run at evaluation 3: nst_edu.machinery.lbfgs puts x back where the search started (the
     # start), and minimize returns the best evaluated image, that trial, as `image`.
     start = _bowl(model, photo_and_painting, steps=1, seed=0).image
     r = _bowl(model, photo_and_painting, steps=3, seed=0)

@@ -1,9 +1,9 @@
-"""The stored ratio-balance measurements and their plot (nst_edu.measures)."""
+"""The stored ratio-balance measurements and their plot (nst_edu.teaching.measures)."""
 from __future__ import annotations
 
 import math
 
-from nst_edu import measures
+from nst_edu.teaching import measures
 
 
 def test_the_store_has_the_size_series_and_each_record_is_complete() -> None:

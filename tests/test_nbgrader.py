@@ -155,7 +155,7 @@ def _answer(source: str, grade_id: str):
 
 def _check(grade_id: str, answer) -> bool:
     from nst_edu import grading
-    from nst_edu.images import load_image, match_pixel_count
+    from nst_edu.teaching.images import load_image, match_pixel_count
 
     if grade_id == "ratio_study":
         content_image = load_image("tubingen", 32)

@@ -46,11 +46,12 @@ def test_setup_cell_installs_on_colab_and_nowhere_else(path: Path) -> None:
     """One setup cell, the same first lines everywhere; the tag it installs is this version's."""
     import tomllib
 
-    from nst_edu.config import COLAB_SETUP
+    from nst_edu.teaching.config import COLAB_SETUP
 
     nb = json.loads(path.read_text(encoding="utf-8"))
     first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
-    assert first.startswith(COLAB_SETUP), f"{path.name}: the setup cell should start with nst_edu.config.COLAB_SETUP"
+    assert first.startswith(COLAB_SETUP), (f"{path.name}: the setup cell should start with "
+                                           "nst_edu.teaching.config.COLAB_SETUP")
     assert sum("google.colab" in "".join(c["source"]) for c in nb["cells"]) == 1
     version = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
                             .read_text())["project"]["version"]
@@ -64,7 +65,7 @@ def test_the_colab_branch_is_skipped_outside_colab() -> None:
 
     from IPython.core.inputtransformer2 import TransformerManager
 
-    from nst_edu.config import COLAB_SETUP
+    from nst_edu.teaching.config import COLAB_SETUP
 
     code = TransformerManager().transform_cell(COLAB_SETUP)
     assert "run_line_magic('pip'" in code

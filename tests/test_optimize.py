@@ -265,8 +265,8 @@ def test_the_progress_bar_is_shown_when_asked_and_the_time_is_measured(model, ph
 
 
 def test_the_heap_is_kept_above_8_mib_of_conv1_responses_on_a_cpu(monkeypatch):
-    from nst_edu import allocator
     from nst_edu import minimize as loop
+    from nst_edu.machinery import allocator
     asked = []
     monkeypatch.setattr(loop, "helps_keep_freed", lambda n: asked.append(n) or n > allocator.KEEP_FREED_ABOVE)
     monkeypatch.setattr(loop, "keep_freed_memory", lambda enabled: enabled)

@@ -13,9 +13,11 @@ import pytest
 import torch
 
 import nst_edu.synthesis
-from nst_edu import control, guidance, images, losses, vgg
+from nst_edu import losses, vgg
+from nst_edu.beyond import control, guidance
 from nst_edu.errors import NstEduError
-from nst_edu.measures import TransferMeasure
+from nst_edu.teaching import images
+from nst_edu.teaching.measures import TransferMeasure
 from nst_edu.vgg import STYLE_LAYERS
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation

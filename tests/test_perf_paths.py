@@ -10,8 +10,8 @@ import warnings
 import pytest
 import torch
 
-from nst_edu import estimate as est
-from nst_edu.multiscale import multiscale_synthesize, synthesize_batch
+from nst_edu.beyond.multiscale import multiscale_synthesize, synthesize_batch
+from nst_edu.machinery import estimate as est
 from nst_edu.synthesis import SynthesisResult, synthesize
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
@@ -145,7 +145,7 @@ def test_batch_lbfgs_gives_each_image_its_own_ratio(model, images):
 
 # ----------------------------------------------------------------------------- coarse-to-fine
 def test_multiscale_continues_from_the_upsampled_coarse_result(model, images, monkeypatch):
-    import nst_edu.multiscale as ms
+    import nst_edu.beyond.multiscale as ms
 
     calls = []
 

@@ -1,12 +1,14 @@
-"""The network's number format (#41, nst_edu.precision): bfloat16 where the processor computes it natively, float32
-elsewhere; the losses, the Gram sums and the gradient the optimiser sees stay float32."""
+"""The network's number format (#41, nst_edu.machinery.precision): bfloat16 where the processor computes it
+natively, float32 elsewhere; the losses, the Gram sums and the gradient the optimiser sees stay float32."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nst_edu import config, losses, precision
+from nst_edu import losses
 from nst_edu.errors import NstEduError
+from nst_edu.machinery import precision
+from nst_edu.teaching import config
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def test_native_means_hardware_not_onednns_emulation(monkeypatch) -> None:
 
 @pytest.mark.parametrize("bad", ["fp16", "half", ""])
 def test_an_unknown_precision_is_refused_in_one_line(bad, monkeypatch) -> None:
-    from nst_edu.settings import Runtime
+    from nst_edu.machinery.settings import Runtime
     with pytest.raises(NstEduError, match="unknown precision") as info:
         Runtime(precision=bad)
     assert "\n" not in str(info.value)

@@ -2,9 +2,9 @@
 
 A copy is a typeset formula — ``$$…$$``, ``\\begin{equation}``, ``$…$`` in a notebook's markdown (the
 walkthrough, the deck, the assignments) or in a Markdown file, a ``.. math::`` block in a docstring —
-that carries the paper's ``\\tag{k}`` or contains the signature of eq. (k) (``nst_edu.paper.SIGNATURES``).
-It must equal ``nst_edu.paper.EQUATIONS[k]`` after ``nst_edu.paper.normalise``. Beside that, the
-known-wrong forms (``nst_edu.paper.WRONG``) may stand in no tracked file, LaTeX or plain text.
+that carries the paper's ``\\tag{k}`` or contains the signature of eq. (k) (``nst_edu.teaching.paper.SIGNATURES``).
+It must equal ``nst_edu.teaching.paper.EQUATIONS[k]`` after ``nst_edu.teaching.paper.normalise``. Beside that, the
+known-wrong forms (``nst_edu.teaching.paper.WRONG``) may stand in no tracked file, LaTeX or plain text.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from nst_edu import paper
+from nst_edu.teaching import paper
 
 ROOT = Path(__file__).resolve().parents[1]
 _MATH = re.compile(r"\$\$(.+?)\$\$|\\begin\{equation\*?\}(.+?)\\end\{equation\*?\}|(?<![\\$])\$([^$\n]+?)\$", re.S)
@@ -85,7 +85,7 @@ def test_printed_equations_read_as_the_paper_prints_them():
 
 def test_printed_known_wrong_forms_stand_nowhere():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    own = {"nst_edu/paper.py", "tests/test_printed_equations.py"}
+    own = {"nst_edu/teaching/paper.py", "tests/test_printed_equations.py"}
     problems = []
     for name in files:
         path = ROOT / name

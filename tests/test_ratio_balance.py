@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from nst_edu.images import load_image, match_pixel_count
-from nst_edu.measures import TransferMeasure, balance_measurements
 from nst_edu.ratio import PAPER_RATIO_CALIBRATION
 from nst_edu.synthesis import synthesize
+from nst_edu.teaching.images import load_image, match_pixel_count
+from nst_edu.teaching.measures import TransferMeasure, balance_measurements
 
 pytestmark = [pytest.mark.slow, pytest.mark.synthesis]  # make test-robust runs it under every variation
 
@@ -68,7 +68,7 @@ def test_the_calibration_was_measured_at_full_modes_own_settings(where) -> None:
     """Full mode draws at config.setup's sizes (256 px × 100 steps on a CPU, 512 × 300 on a GPU): the balance
     stored for exactly those settings must put the paper's 1e-3 on the painted side of it, as at 300 steps.
     A change of config.setup's sizes fails here until benchmarks/ratio_calibration.py has measured them."""
-    from nst_edu import config
+    from nst_edu.teaching import config
 
     size, steps = (config.CPU_SIZE, config.CPU_STEPS) if where == "cpu" else (config.GPU_SIZE, config.GPU_STEPS)
     (run,) = balance_measurements(size=size, steps=steps, init="noise", noise=0.1, stats="committed", pooling="avg",

@@ -6,9 +6,9 @@ import pytest
 import torch
 from tiny_images import run
 
+from nst_edu.beyond.multiscale import multiscale_synthesize
 from nst_edu.errors import NstEduError
 from nst_edu.minimize import settled
-from nst_edu.multiscale import multiscale_synthesize
 
 pytestmark = pytest.mark.synthesis  # make test-robust runs it under every variation
 

@@ -77,7 +77,7 @@ def deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # ---------------------------------------------------------------------------------------- the notebook
 def test_the_notebook_declares_its_slides_and_each_cells_pictures() -> None:
-    from nst_edu.display import cell_draws, declared_figures
+    from nst_edu.teaching.display import cell_draws, declared_figures
 
     assert DECLARED == slides.count_slides(NB) and 20 <= DECLARED <= 40  # a 45-60 minute session
     per_cell = [c.metadata.get("nst_edu", {}).get("figures", 0) for c in NB.cells if c.cell_type == "code"]
@@ -169,7 +169,7 @@ def test_agenda_problems_notices_a_broken_talk() -> None:
 
 def equation_slides(nb) -> dict[int, list[int]]:
     """{equation number: the slides (0-based) whose display formulas are a copy of it}."""
-    from nst_edu.paper import equation_number
+    from nst_edu.teaching.paper import equation_number
 
     found: dict[int, list[int]] = {}
     for k, cells in enumerate(_slides(nb)):
@@ -214,7 +214,7 @@ def test_no_code_shows_on_a_slide() -> None:
 
 
 def test_the_title_slide_credits_the_photograph() -> None:
-    from nst_edu import catalog
+    from nst_edu.teaching import catalog
 
     title = "\n".join(c.source for c in _slides(NB)[0] if c.cell_type == "markdown")
     photo = catalog.get_entry("tubingen")
@@ -333,17 +333,18 @@ _SLIDE_STATE = """() => {
 }"""
 
 
-MIN_TEXT_PX = 24  # the deck's smallest text on the 1280x720 slide (nst_edu.deck.MIN_TEXT_PX)
+MIN_TEXT_PX = 24  # the deck's smallest text on the 1280x720 slide (nst_edu.teaching.deck.MIN_TEXT_PX)
 
 
 def picture_text_px(src: str) -> float:
-    """The smallest label of a picture in the deck, in its PNG's pixels: the text chunk nst_edu.display stamps."""
+    """The smallest label of a picture in the deck, in its PNG's pixels: the text chunk that
+    nst_edu.teaching.display stamps."""
     import base64
     import io
 
     from PIL import Image
 
-    from nst_edu.display import TEXT_PX_KEY
+    from nst_edu.teaching.display import TEXT_PX_KEY
 
     assert src.startswith("data:image/png;base64,"), src[:60]
     text = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).text
@@ -352,7 +353,7 @@ def picture_text_px(src: str) -> float:
 
 
 def test_min_text_px_is_the_packages() -> None:
-    from nst_edu import deck
+    from nst_edu.teaching import deck
 
     assert MIN_TEXT_PX == deck.MIN_TEXT_PX and deck.LABEL_PT * deck.DPI / 72 >= MIN_TEXT_PX
 

@@ -114,7 +114,7 @@ def test_weights_that_are_not_finite_numbers_are_refused(model, bad, match):
 
 
 def test_an_image_too_large_for_memory_is_refused_before_any_work(model, monkeypatch):
-    from nst_edu import estimate
+    from nst_edu.machinery import estimate
 
     free = 50_000_000
     monkeypatch.setattr(estimate, "free_memory_bytes", lambda device: free)  # a 50 MB machine
@@ -130,9 +130,9 @@ def test_an_image_too_large_for_memory_is_refused_before_any_work(model, monkeyp
 
 
 def test_the_network_is_asked_only_for_the_objectives_layers(model, photo_and_painting):
+    from nst_edu.machinery.settings import Optimization
     from nst_edu.minimize import minimize
     from nst_edu.objective import make_objective
-    from nst_edu.settings import Optimization
     asked = []
 
     def network(x, layers=None):  # each step stops at the deepest layer eq. (7) needs

@@ -218,7 +218,7 @@ def test_vgg19_goes_where_it_is_told_and_else_to_the_default_device(monkeypatch)
 def test_forward_refuses_what_is_not_an_image_batch_naming_its_shape(shape):
     model = vgg.vgg19(weights=None, layers=["conv1_1"])
     with pytest.raises(NstEduError, match=re.escape(f"expected an image batch of shape (B, 3, H, W), got {shape}: "
-                                                    "load images with nst_edu.images.load_image") + "$"):
+                                                    "load images with nst_edu.teaching.images.load_image") + "$"):
         model(torch.rand(shape), ["conv1_1"])
 
 

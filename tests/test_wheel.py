@@ -112,7 +112,8 @@ def test_the_wheel_declares_every_distribution_it_imports(installed: dict) -> No
 
 
 def test_the_installed_package_is_the_wheel_and_finds_its_data(installed: dict) -> None:
-    code = ("import nst_edu, nst_edu.catalog as c, nst_edu.paths as p, nst_edu.vgg_weights as w, json; "
+    code = ("import nst_edu, nst_edu.teaching.catalog as c, nst_edu.machinery.paths as p, "
+            "nst_edu.machinery.vgg_weights as w, json; "
             "print(json.dumps([nst_edu.__file__, c.names(), str(c.data_dir()), str(p.checkout_root()), "
             "w.NORMALIZATION_FILE.is_file()]))")
     out = _run([str(installed["python"]), "-c", code], cwd=installed["work"], env=installed["env"]).stdout

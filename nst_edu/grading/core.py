@@ -8,8 +8,8 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor
 
-from nst_edu import margins
-from nst_edu.config import under_nbgrader
+from nst_edu.machinery import margins
+from nst_edu.machinery.modes import under_nbgrader
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR = "passed", "failed", "not implemented yet", "error"
 _MARK = {PASSED: "✔", FAILED: "✘", NOT_IMPLEMENTED: "…", ERROR: "✘"}
@@ -85,7 +85,7 @@ class Checker:
 
     def measure(self, claim: str, lhs: float, op: str, rhs: float) -> bool:
         """``lhs op rhs`` for a threshold on a measured result; its margin goes to the robustness sweep's log
-        (:mod:`nst_edu.margins`, only while ``make test-robust`` runs)."""
+        (:mod:`nst_edu.machinery.margins`, only while ``make test-robust`` runs)."""
         held = {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs}[op]
         margins.record(claim, lhs, op, rhs, where=f"check:{self.task}", passed=held)
         return held

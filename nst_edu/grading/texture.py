@@ -21,7 +21,8 @@ from nst_edu.vgg import STYLE_LAYERS, VGG19Features, vgg19
 
 #: (N_l, H, W) of the random "layers" the eq. (5) check uses: different N and M on each.
 _LAYER_SHAPES = {"conv1_1": (3, 4, 5), "conv2_1": (5, 3, 3), "conv3_1": (2, 2, 6)}
-#: The judge of :func:`coarse_match`: the raw Caffe VGG-19 (max pooling, no normalisation), as nst_edu.measures.
+#: The judge of :func:`coarse_match`: the raw Caffe VGG-19 (max pooling, no normalisation), as
+#: nst_edu.teaching.measures.
 _COARSE_LAYERS = ("conv1_1", "conv2_1")
 
 
@@ -154,7 +155,7 @@ def coarse_match(image: Tensor, style_image: Tensor, *, shrink: int = 4, judge: 
     """How well ``image`` has the painting's *large* structures: Σ E_l at conv1_1 and conv2_1 between the two
     pictures shrunk ``shrink``× (average of each shrink × shrink block), the image's taken against the
     painting's. Small: alike at the coarse scale. The judge is the raw Caffe VGG-19 with max pooling (as
-    :mod:`nst_edu.measures`): not the network being optimised. ``style_image`` is shrunk to the image's size
+    :mod:`nst_edu.teaching.measures`): not the network being optimised. ``style_image`` is shrunk to the image's size
     first."""
     net = judge if judge is not None else vgg19(normalize=False, pooling="max", layers=list(_COARSE_LAYERS))
     small = lambda x: nnf.avg_pool2d(x.detach().float().cpu(), shrink)  # noqa: E731 - a one-line helper

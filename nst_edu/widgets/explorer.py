@@ -14,14 +14,15 @@ from typing import Any
 
 from torch import Tensor
 
-from nst_edu import config
-from nst_edu.devices import default_device
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image, match_pixel_count, save_image
-from nst_edu.precision import Precision
-from nst_edu.precision import check as check_precision
-from nst_edu.precision import resolve as resolve_precision
+from nst_edu.machinery.devices import default_device
+from nst_edu.machinery.modes import quick_mode
+from nst_edu.machinery.precision import Precision
+from nst_edu.machinery.precision import check as check_precision
+from nst_edu.machinery.precision import resolve as resolve_precision
 from nst_edu.synthesis import History, StepInfo, SynthesisResult, synthesize
+from nst_edu.teaching import config
+from nst_edu.teaching.images import load_image, match_pixel_count, save_image
 from nst_edu.vgg import Weights
 from nst_edu.widgets.inputs import change_notice, one_line
 from nst_edu.widgets.panel import NO_SECOND, UPLOADED, ExplorerPanel
@@ -35,10 +36,10 @@ class StyleTransferExplorer(ExplorerPanel):
 
     Args:
         content, style: catalogue names (or tensors, paths) preselected in the pickers.
-        settings: from :func:`nst_edu.config.setup`; gives the default size, steps, seed, device.
+        settings: from :func:`nst_edu.teaching.config.setup`; gives the default size, steps, seed, device.
         size, steps, ratio: initial image size (long side), loss evaluations and α/β.
         weights: the network's weights (``None``: random, for fast tests).
-        precision: the network's number format (:mod:`nst_edu.precision`; "auto": bfloat16 where the
+        precision: the network's number format (:mod:`nst_edu.machinery.precision`; "auto": bfloat16 where the
             processor computes it natively); the Done line says which ran.
         callback_every: preview every this many steps (default: every tenth of the run, at most 10).
         output: default path of the Save button.
@@ -71,7 +72,7 @@ class StyleTransferExplorer(ExplorerPanel):
         self.precision = check_precision(precision)
         self.seed = settings.seed if settings else 0
         self.device = settings.device if settings else None
-        chosen = (settings.size, settings.steps) if settings else config.choose(config.quick_mode(), default_device())
+        chosen = (settings.size, settings.steps) if settings else config.choose(quick_mode(), default_device())
         size, steps = size or chosen[0], steps or chosen[1]
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -181,7 +182,7 @@ class StyleTransferExplorer(ExplorerPanel):
 
     def save(self, path: str | Path | None = None) -> Path | None:
         """Write the image on show (atomically) to ``path`` or the "save to" box: PNG, JPEG, WebP or
-        TIFF by the extension (:func:`nst_edu.images.save_image`)."""
+        TIFF by the extension (:func:`nst_edu.teaching.images.save_image`)."""
         if self._image is None:
             self._notice("Nothing to save yet: press Run first.")
             return None
@@ -266,7 +267,7 @@ class StyleTransferExplorer(ExplorerPanel):
         self._show(result.image if finished else result.best_image)
         self.loss_plot.value = loss_plot_png(result.history)
         if finished:
-            network = resolve_precision(self.precision, self.device or default_device(), config.quick_mode())
+            network = resolve_precision(self.precision, self.device or default_device(), quick_mode())
             return (f"Done: {result.steps} steps in {result.wall_time:.1f} s (network in {network}), final loss "
                     f"{result.history.total[-1]:.3g}.")
         why = "Stopped" if result.interrupted else f"Ended early ({result.stop_reason})"

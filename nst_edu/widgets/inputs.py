@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from nst_edu.errors import ImageError, NstEduError
-from nst_edu.images import MAX_PIXELS, load_image
+from nst_edu.teaching.images import MAX_PIXELS, load_image
 
 #: Long side, in pixels, of the image kept from an upload: twice the explorer's largest size, so any size
 #: the slider allows is a reduction of it, while a 108-megapixel photo costs ~9 MB instead of 1.3 GB.

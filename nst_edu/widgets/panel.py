@@ -16,9 +16,9 @@ import ipywidgets as widgets
 import torch
 from torch import Tensor
 
-from nst_edu import catalog
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image
+from nst_edu.teaching import catalog
+from nst_edu.teaching.images import load_image
 from nst_edu.vgg import CONTENT_LAYERS, CONV_LAYERS, STYLE_LAYERS, paper_name
 from nst_edu.widgets.inputs import decode_upload, guarded, one_line
 from nst_edu.widgets.pictures import png_bytes

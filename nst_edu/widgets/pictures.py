@@ -14,8 +14,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from nst_edu.images import to_pil
-from nst_edu.results import History
+from nst_edu.machinery.results import History
+from nst_edu.teaching.images import to_pil
 
 
 def png_bytes(image: Tensor, min_side: int = 0) -> bytes:

@@ -15,8 +15,8 @@ from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.images import load_image, match_pixel_count
 from nst_edu.synthesis import SynthesisResult, synthesize
+from nst_edu.teaching.images import load_image, match_pixel_count
 from nst_edu.vgg import (
     CONTENT_LAYERS,
     CONV_LAYERS,

@@ -1,6 +1,6 @@
 """Colour and scale control (Gatys, Ecker, Bethge, Hertzmann & Shechtman 2017, "Controlling
 Perceptual Factors in Neural Style Transfer", Secs. 5 and 6). Spatial control is
-:mod:`nst_edu.guidance`; several styles blended are ``synthesize(style_image=[a, b], style_blend=…)``.
+:mod:`nst_edu.beyond.guidance`; several styles blended are ``synthesize(style_image=[a, b], style_blend=…)``.
 
 Colour, two ways (Sec. 5):
 
@@ -23,8 +23,8 @@ import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
-from nst_edu.images import match_size
-from nst_edu.results import SynthesisResult
+from nst_edu.machinery.results import SynthesisResult
+from nst_edu.teaching.images import match_size
 from nst_edu.vgg import STYLE_LAYERS
 
 #: RGB → YIQ (NTSC). Y is the luminance, I and Q the colour.
@@ -106,7 +106,7 @@ def luminance_only_transfer(
     for what, image in (("content", content_image), ("style", style_image)):
         if image.dim() != 4 or image.shape[1] != 3:
             raise NstEduError(f"luminance-only transfer needs RGB images (1, 3, H, W), but the {what} image has "
-                              f"shape {tuple(image.shape)}: load it with nst_edu.images.load_image")
+                              f"shape {tuple(image.shape)}: load it with nst_edu.teaching.images.load_image")
     result = synthesize(luminance(content_image), match_luminance(style_image, content_image), **kwargs)
     return recombine_colour(result.image, content_image), result
 

@@ -18,10 +18,11 @@ from matplotlib.figure import Figure
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from nst_edu import images, losses
-from nst_edu.files import atomic_path
+from nst_edu import losses
+from nst_edu.machinery.files import atomic_path
 from nst_edu.objective import compute_targets
 from nst_edu.synthesis import SynthesisResult, synthesize
+from nst_edu.teaching import images
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 __all__ = ["FIGURE2_STYLES", "FIGURE3_RATIOS", "feature_model", "load_style", "cumulative_subsets", "subset_label",
@@ -252,7 +253,7 @@ def render_figures(
     Returns:
         The paths written.
     """
-    from nst_edu import config
+    from nst_edu.teaching import config
 
     wanted = ["1", "2", "3"] if "all" in figures else [str(f) for f in figures]
     bad = [f for f in wanted if f not in ("1", "2", "3")]

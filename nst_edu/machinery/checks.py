@@ -8,9 +8,9 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from nst_edu import estimate
 from nst_edu.errors import NstEduError
 from nst_edu.layers import LAYER_NAMES, response_index
+from nst_edu.machinery import estimate
 
 __all__ = ["check_before_work", "check_image_shapes", "check_image_sides", "check_weights", "output_size"]
 
@@ -20,7 +20,7 @@ def check_before_work(content_image: Tensor | None, style_image: object, hw: tup
                       style_layers: Sequence[str], device: torch.device) -> None:
     """α and β (:func:`check_weights`), every image against the network's poolings
     (:func:`check_image_sides`) and the output, ``hw`` from :func:`output_size`, against the device's
-    memory (:func:`nst_edu.estimate.check_memory`): refused here, not by the network or the allocator."""
+    memory (:func:`nst_edu.machinery.estimate.check_memory`): refused here, not by the network or the allocator."""
     check_weights(alpha, beta)
     fix = "give larger images (or a larger size=)"
     styles = [style_image] if isinstance(style_image, Tensor) else \
@@ -37,14 +37,14 @@ def check_before_work(content_image: Tensor | None, style_image: object, hw: tup
 
 
 def check_image_shapes(images: dict[str, Tensor | None]) -> None:
-    """Each image a batch of RGB images, (N, 3, H, W) as :func:`nst_edu.images.load_image` gives
+    """Each image a batch of RGB images, (N, 3, H, W) as :func:`nst_edu.teaching.images.load_image` gives
     (N = 1); a (3, H, W) tensor from elsewhere (torchvision's ``ToTensor``) is refused with the fix,
     not by the network's memory layout ("required rank 4 tensor to use channels_last format")."""
     for name, image in images.items():
         if image is None or (image.ndim == 4 and image.shape[1] == 3):
             continue
         fix = "add the batch axis with .unsqueeze(0)" if image.ndim == 3 and image.shape[0] == 3 else \
-            "load it with nst_edu.images.load_image, which takes (3, H, W), (H, W), arrays and PIL images"
+            "load it with nst_edu.teaching.images.load_image, which takes (3, H, W), (H, W), arrays and PIL images"
         raise NstEduError(f"{name} has shape {tuple(image.shape)}, not (1, 3, H, W): {fix}")
 
 

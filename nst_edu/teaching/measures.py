@@ -26,8 +26,8 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from nst_edu import losses
-from nst_edu.images import match_size
-from nst_edu.paths import PACKAGE_DATA
+from nst_edu.machinery.paths import PACKAGE_DATA
+from nst_edu.teaching.images import match_size
 from nst_edu.vgg import STYLE_LAYERS, vgg19
 
 _LAYERS = list(STYLE_LAYERS) + ["conv4_2"]

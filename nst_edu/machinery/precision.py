@@ -9,7 +9,7 @@ Only the network runs in bfloat16 (``torch.autocast``). Its responses are cast b
 loss: the Gram matrices sum up to 49,152 products of a layer's positions, which bfloat16's 3 significant
 digits would lose, and the losses, the gradient the optimiser sees and L-BFGS's history are float32.
 
-``"auto"`` (the default of :class:`~nst_edu.settings.Runtime`) is bfloat16 where it is native, float32
+``"auto"`` (the default of :class:`~nst_edu.machinery.settings.Runtime`) is bfloat16 where it is native, float32
 elsewhere and in quick mode (``NST_EDU_QUICK=1``: the tests keep float32's numbers on every machine).
 ``NST_EDU_PRECISION=float32`` (or ``bfloat16``) decides "auto" everywhere, quick mode included; a
 precision named in a call always wins.

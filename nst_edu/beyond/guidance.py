@@ -197,7 +197,7 @@ def region_style_gain(model: "VGG19Features", image: Tensor, photo: Tensor, mask
                       layers: Sequence[str]) -> float:
     """How many times closer to a painting's style one region of ``image`` is than the same region
     of the photograph: the geometric mean over ``layers`` of the ratio of their distances (as
-    :class:`nst_edu.measures.TransferMeasure`'s style gain, for one region). 1: no closer."""
+    :class:`nst_edu.teaching.measures.TransferMeasure`'s style gain, for one region). 1: no closer."""
     before = region_style_distances(model, photo, mask, style_image, layers)
     after = region_style_distances(model, image, mask, style_image, layers)
     logs = [math.log(before[n] / max(after[n], 1e-30)) for n in layers]

@@ -1,7 +1,8 @@
-"""Run settings shared by notebooks, figures and tests: quick mode and reproducibility.
+"""The notebooks' one setup call (``nst_edu.setup``): seeds, quick or full sizes, where and in what precision.
 
-``NST_EDU_QUICK=1`` (set by ``make test``) selects tiny images and few steps. The code path is the
-same as in full mode; only the sizes change, so nbval exercises everything in minutes on 2 cores.
+``NST_EDU_QUICK=1`` (set by ``make test``; :mod:`nst_edu.machinery.modes`) selects tiny images and few steps.
+The code path is the same as in full mode; only the sizes change, so nbval exercises everything in minutes on
+2 cores.
 
 Under nbgrader (``nbgrader autograde`` sets ``NBGRADER_EXECUTION``) notebooks run in quick mode
 too, and :func:`setup` silences warnings: nbgrader scores a test cell 0 when it writes anything to
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 
 import torch
 
-from nst_edu.devices import default_device
 from nst_edu.errors import NstEduError
-from nst_edu.precision import describe as describe_precision
-from nst_edu.precision import resolve as resolve_precision
+from nst_edu.machinery.devices import default_device
+from nst_edu.machinery.modes import quick_mode, under_nbgrader
+from nst_edu.machinery.precision import describe as describe_precision
+from nst_edu.machinery.precision import resolve as resolve_precision
 
 #: The first lines of every notebook's setup cell (tests/test_notebooks_clean.py holds them to it): on
 #: Colab, install the package at its release tag before importing it; elsewhere do nothing (a
@@ -35,31 +37,17 @@ if "google.colab" in sys.modules:  # Colab: install nst-edu at its release tag (
 """
 
 
-def quick_mode() -> bool:
-    """True when ``NST_EDU_QUICK`` is set to anything but "", "0", "false" or "no", or, with
-    ``NST_EDU_QUICK`` unset, when nbgrader is grading (:func:`under_nbgrader`)."""
-    value = os.environ.get("NST_EDU_QUICK")
-    if value is None:
-        return under_nbgrader()
-    return value.strip().lower() not in ("", "0", "false", "no")
-
-
-def under_nbgrader() -> bool:
-    """True while nbgrader executes the notebook (``nbgrader autograde`` / ``validate``)."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
-
 @dataclass(frozen=True)
 class Settings:
     """Sizes for one run. ``size`` is the long side in pixels; ``steps`` counts loss evaluations;
-    ``device`` is where the work runs (:func:`nst_edu.devices.default_device`)."""
+    ``device`` is where the work runs (:func:`nst_edu.machinery.devices.default_device`)."""
 
     quick: bool
     size: int
     steps: int
     device: torch.device
     seed: int
-    precision: str = "float32"  # the network's number format, as "auto" decides here (nst_edu.precision)
+    precision: str = "float32"  # the network's number format, as "auto" decides here (nst_edu.machinery.precision)
 
     def __str__(self) -> str:
         mode = "quick mode" if self.quick else "full mode"
@@ -109,7 +97,7 @@ def setup(seed: int = 0, size: int = CPU_SIZE, steps: int = CPU_STEPS, quick_siz
     ``steps`` (256 px, 100 steps: what a 2-core laptop does in about half a minute a synthesis); quick
     mode (``NST_EDU_QUICK=1``, the tests) at ``quick_size`` × ``quick_steps`` everywhere. Notebooks
     keep the defaults, so this function decides; print the result to show where a notebook ran. The
-    network runs in bfloat16 where the processor computes it natively, in full mode (:mod:`nst_edu.precision`;
+    network runs in bfloat16 where the processor computes it natively, in full mode (:mod:`nst_edu.machinery.precision`;
     ``NST_EDU_PRECISION=float32`` turns it off); the line it prints says which.
 
     ``NST_EDU_SEED``, when set, replaces ``seed``: ``make test-robust`` runs every notebook with other seeds,

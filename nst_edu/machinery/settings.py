@@ -14,11 +14,11 @@ import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
-from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
-from nst_edu.precision import Precision
-from nst_edu.precision import check as check_precision
-from nst_edu.results import StepInfo
-from nst_edu.vgg import Pooling, Weights
+from nst_edu.machinery.lbfgs import DEFAULT_HISTORY_SIZE
+from nst_edu.machinery.precision import Precision
+from nst_edu.machinery.precision import check as check_precision
+from nst_edu.machinery.results import StepInfo
+from nst_edu.machinery.vgg_weights import Pooling, Weights
 
 __all__ = ["GROUPS", "NOISE_AMPLITUDE", "Init", "Optimization", "Runtime", "Watch", "split_settings"]
 
@@ -87,7 +87,7 @@ class Runtime:
         weights, pooling: the network built when none is given (paper: "caffe", "avg").
         channels_last: run the network on an NHWC copy of the image (same math; faster oneDNN /
             cuDNN kernels).
-        precision: the network's number format (:mod:`nst_edu.precision`): "auto" (default: bfloat16
+        precision: the network's number format (:mod:`nst_edu.machinery.precision`): "auto" (default: bfloat16
             where the processor computes it natively, float32 elsewhere and in quick mode), "float32" or
             "bfloat16". Responses are cast back and every loss is computed in float32.
     """
@@ -110,7 +110,7 @@ class Watch:
         callback: called with a :class:`StepInfo` every ``callback_every`` steps (live previews).
         stop_event: set it (e.g. from a Stop button) to end the run after the current step.
         progress: show a tqdm bar (a widget in notebooks, text in terminals).
-        warn_slow: warn with a one-line estimate (:mod:`nst_edu.estimate`) when the run is
+        warn_slow: warn with a one-line estimate (:mod:`nst_edu.machinery.estimate`) when the run is
             estimated to take more than a minute.
     """
 

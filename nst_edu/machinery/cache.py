@@ -27,15 +27,15 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from nst_edu.files import atomic_path
-from nst_edu.results import History, SynthesisResult
+from nst_edu.machinery.files import atomic_path
+from nst_edu.machinery.results import History, SynthesisResult
 
 ENV = "NST_EDU_CACHE_DIR"
 #: Where the code of a synthesis starts: every nst_edu module these reach through their imports
 #: counts (:func:`synthesis_files`), so a module that moves or is added cannot leave a stale key.
 #: guidance is named because a guided synthesis runs its layer losses, which the objective reaches
 #: through the GuidedStyle protocol rather than an import.
-_ENTRY_POINTS = ("nst_edu.synthesis", "nst_edu.guidance", "nst_edu.cache")
+_ENTRY_POINTS = ("nst_edu.synthesis", "nst_edu.beyond.guidance", "nst_edu.machinery.cache")
 
 
 def cache_dir() -> Path | None:
@@ -74,7 +74,7 @@ def code_version() -> str:
     h = hashlib.sha256()
     for path in synthesis_files():
         h.update(path.name.encode() + path.read_bytes())
-    from nst_edu import vgg_weights
+    from nst_edu.machinery import vgg_weights
 
     stats = vgg_weights.NORMALIZATION_FILE
     if stats.exists():
@@ -143,9 +143,9 @@ def synthesis_key(what: Mapping[str, Any], how: Any, where: Any, watch: Any, dev
 
     Args:
         what: the objective's arguments by name (images, α, β, layers, ``model`` …).
-        how: its :class:`~nst_edu.settings.Optimization` (all of it shapes the result).
-        where: its :class:`~nst_edu.settings.Runtime` (only the network it names counts).
-        watch: its :class:`~nst_edu.settings.Watch` (a live callback or Stop button: not cached).
+        how: its :class:`~nst_edu.machinery.settings.Optimization` (all of it shapes the result).
+        where: its :class:`~nst_edu.machinery.settings.Runtime` (only the network it names counts).
+        watch: its :class:`~nst_edu.machinery.settings.Watch` (a live callback or Stop button: not cached).
     """
     if cache_dir() is None:
         return None

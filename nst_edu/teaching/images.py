@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from nst_edu import catalog
 from nst_edu.errors import CatalogError, ImageError
-from nst_edu.files import atomic_path, check_folder
+from nst_edu.machinery.files import atomic_path, check_folder
+from nst_edu.teaching import catalog
 
 if TYPE_CHECKING:  # matplotlib is imported only when something is shown (saves ~0.3 s and ~30 MB)
     from matplotlib.figure import Figure

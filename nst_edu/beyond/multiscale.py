@@ -23,8 +23,8 @@ import torch
 from torch import Tensor
 
 from nst_edu.errors import NstEduError
-from nst_edu.images import match_size
 from nst_edu.synthesis import SynthesisResult, synthesize
+from nst_edu.teaching.images import match_size
 
 
 def _scaled(hw: Sequence[int], s: float) -> tuple[int, int]:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nst_edu.errors import CatalogError
-from nst_edu.files import atomic_path
-from nst_edu.paths import PACKAGE_DATA, checkout_root, image_cache_dir
+from nst_edu.machinery.files import atomic_path
+from nst_edu.machinery.paths import PACKAGE_DATA, checkout_root, image_cache_dir
 
 CATALOG_PATH = PACKAGE_DATA / "catalog.json"
 ROLES = ("content", "style")
@@ -135,7 +135,7 @@ def names(role: str | None = None) -> list[str]:
 
 def data_dir() -> Path:
     """Return the image cache: ``$NST_EDU_DATA_DIR``, else ``data/cache`` of a writable checkout,
-    else the per-user cache folder (:func:`nst_edu.paths.image_cache_dir`)."""
+    else the per-user cache folder (:func:`nst_edu.machinery.paths.image_cache_dir`)."""
     return image_cache_dir()
 
 

@@ -5,7 +5,7 @@ across a room. Each function here draws a figure at ``DPI`` = 100 no wider than 
 that the deck shows its PNG at (about) its natural size on the 1280×720 slide, and every label is
 ``LABEL_PT`` points: ``LABEL_PT × DPI / 72`` = 25 px there, above the deck's smallest text ``MIN_TEXT_PX``
 (24 px on a 1280-px-wide slide is 18 pt on a 13.3-inch 16:9 slide, the usual floor for slide labels).
-``tests/test_slides.py`` measures it in Chromium: the label size that :mod:`nst_edu.display` stamps into
+``tests/test_slides.py`` measures it in Chromium: the label size that :mod:`nst_edu.teaching.display` stamps into
 each PNG, times the size the picture is shown at over its natural size.
 
 The paintings are shown beside what was made from them, named as the catalogue names them (title,
@@ -20,10 +20,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from nst_edu import catalog, images
 from nst_edu.errors import NstEduError
-from nst_edu.figures import subset_label
 from nst_edu.synthesis import SynthesisResult
+from nst_edu.teaching import catalog, images
+from nst_edu.teaching.figures import subset_label
 from nst_edu.vgg import STYLE_LAYERS
 
 __all__ = ["DPI", "LABEL_PT", "MIN_TEXT_PX", "MAX_WIDTH", "painting_label", "draw_pictures", "draw_paintings",
@@ -133,7 +133,8 @@ def draw_figure3(results: Mapping[tuple[str, float], SynthesisResult], layers: S
     ratios = sorted({r for _, r in results})
     rows = [layer for layer in layers if any(k[0] == layer for k in results)]
     if not ratios or not rows:
-        raise NstEduError("draw_figure3 needs the results of nst_edu.figures.figure3 ({(layer, ratio): result})")
+        raise NstEduError("draw_figure3 needs the results of nst_edu.teaching.figures.figure3 "
+                          "({(layer, ratio): result})")
     aspect = _aspect(results[(rows[0], ratios[0])].image)
     fig = Figure(figsize=(2.3 + height * aspect * len(ratios) + 0.1 * len(ratios), height * len(rows) + 0.75),
                  dpi=DPI, layout="constrained")

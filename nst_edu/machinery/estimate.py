@@ -25,7 +25,7 @@ import torch
 
 from nst_edu.errors import NstEduError
 from nst_edu.layers import CHANNELS, CONTENT_LAYERS, LAYER_NAMES, STYLE_LAYERS, response_index
-from nst_edu.lbfgs import DEFAULT_HISTORY_SIZE
+from nst_edu.machinery.lbfgs import DEFAULT_HISTORY_SIZE
 
 #: Effective GFLOP/s of VGG-19 forward + input-gradient per device kind (per CPU thread for "cpu").
 #: CPU: ~150 GFLOP/s per thread, between this AVX-512 server (benchmarks/README.md: ~400 GFLOP/s on

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Files shipped inside the package.
-PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+#: Files shipped inside the package (nst_edu/data/; this file is nst_edu/machinery/paths.py).
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "data"
 #: The folder above the package: the checkout's root, or site-packages when installed.
-_ABOVE = Path(__file__).resolve().parent.parent
+_ABOVE = Path(__file__).resolve().parents[2]
 
 
 def checkout_root() -> Path | None:

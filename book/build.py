@@ -37,7 +37,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: The chapters, in the order of the paper.
 CHAPTERS = ("00_feature_spaces", "01_content_reconstruction", "02_style_reconstruction",
             "03_style_transfer_ratio", "04_gradients", "05_beyond_the_paper", "06_interactive_explorer",
-            "07_controlling_perceptual_factors")
+            "07_controlling_perceptual_factors", "A_units_of_alpha_beta")  # the appendix after the walkthrough
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter-server-mathjax ships
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ('<div class="nst-widget-note">Interactive widget: it runs in JupyterLab '

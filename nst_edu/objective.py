@@ -5,9 +5,9 @@ callbacks, stopping) lives in :mod:`nst_edu.synthesis`, where it runs (device, m
 precision) in the network and the caller; pystiche keeps its perceptual loss apart from its
 optimisation loop the same way.
 
-The ratio α/β is read in a :data:`nst_edu.ratio.RatioConvention`: ``"paper"`` (the default: the
-paper's printed ratios mean what they meant in the authors' implementation, a content term averaged
-over each content layer's N_l·M_l entries) or ``"exact"`` (eq. (7) with eq. (1) as printed). Both
+The ratio α/β is read in a :data:`nst_edu.ratio.RatioConvention`: ``"calibrated"`` (the default, nst-edu's
+units: a content term averaged over each content layer's N_l·M_l entries, times the measured K) or
+``"printed"`` (eq. (7) with eq. (1) as printed). Both
 report ``content`` as eq. (1) and ``style`` as eq. (5); only the total that is minimised differs.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.errors import NstEduError
-from nst_edu.ratio import RatioConvention, content_weight
+from nst_edu.ratio import RatioConvention, check_convention, content_weight
 from nst_edu.vgg import VGG19Features
 
 #: A layer's style loss E_l as a function of the responses F^l (used instead of eq. (4) with A^l).
@@ -60,12 +60,12 @@ class Objective:
     Attributes:
         content_targets: P^l of the photograph per content layer, (1, N_l, H_l, W_l).
         style_targets: A^l, the artwork's Gram matrices per style layer, (1, N_l, N_l).
-        content_weights: c_l per content layer: 1 (exact) or 2/(N_l M_l) (paper: a mean).
+        content_weights: c_l per content layer: 1 (printed) or 2K/(N_l M_l) (calibrated: a mean, times K).
         style_weights: w_l of eq. (5) (default 1/len(style_layers) each).
         guided: per style layer, a loss E_l of F^l from a :class:`GuidedStyle` (spatial control,
             :mod:`nst_edu.beyond.guidance`), used instead of ``style_targets`` at those layers.
         alpha, beta: the weights of eq. (7), shape (B,) (B > 1: several ratios in one batch).
-        convention: how α/β is read ("paper" or "exact").
+        convention: how α/β is read ("calibrated" or "printed").
         extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
             notebook 05); it counts in ``total``, not in content or style.
     """
@@ -76,7 +76,7 @@ class Objective:
     style_weights: dict[str, float]
     alpha: Tensor
     beta: Tensor
-    convention: RatioConvention = "paper"
+    convention: RatioConvention = "calibrated"
     extra_loss: Callable[[Tensor], Tensor] | None = None
     guided: dict[str, LayerLoss] = field(default_factory=dict)
 
@@ -195,7 +195,7 @@ def make_objective(
     style_blend: StyleBlend | None = None,
     alpha: float | Sequence[float] = 1.0,
     beta: float | Sequence[float] = 1e3,
-    convention: RatioConvention = "paper",
+    convention: RatioConvention = "calibrated",
     extra_loss: Callable[[Tensor], Tensor] | None = None,
     output_size: tuple[int, int] | None = None,
 ) -> Objective:
@@ -209,10 +209,12 @@ def make_objective(
         content_layers, style_layers: the layers of each term (ignored where the image is None).
         style_weights: w_l of eq. (5). style_blend: weights of several artworks (:func:`blend_weights`).
         alpha, beta: eq. (7); sequences of length B synthesise B images.
-        convention: "paper" (α/β as printed in the paper) or "exact" (eq. (1) as printed).
+        convention: "calibrated" (nst-edu's units, in which the paper's printed ratios give its look) or
+            "printed" (eq. (1) as printed; "paper" and "exact", their old names, warn until 0.2.0).
         extra_loss: an optional term of the image added to the total (see :class:`Objective`).
         output_size: (H, W) of the image to synthesise; needed for guidance without a content image.
     """
+    convention = check_convention(convention)
     c_layers = list(content_layers) if content_image is not None else []
     s_layers = list(style_layers) if style_image is not None else []
     guided: dict[str, LayerLoss] = {}

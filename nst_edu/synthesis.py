@@ -33,7 +33,7 @@ from nst_edu.machinery.results import History, StepInfo, SynthesisResult  # noqa
 from nst_edu.machinery.settings import NOISE_AMPLITUDE, Init, Optimization, Runtime, Watch, split_settings  # noqa: F401
 from nst_edu.minimize import heap_kept, initial_image, minimize  # noqa: F401  (re-exported for benchmarks)
 from nst_edu.objective import GuidedStyle, StyleBlend, StyleSource, make_objective
-from nst_edu.ratio import RatioConvention
+from nst_edu.ratio import RatioConvention, check_convention
 from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, VGG19Features, vgg19
 
 __all__ = ["NOISE_AMPLITUDE", "History", "Init", "Optimization", "Runtime", "StepInfo", "SynthesisResult", "Watch",
@@ -50,7 +50,7 @@ def synthesize(
     style_layers: Sequence[str] = STYLE_LAYERS,
     style_weights: Mapping[str, float] | Sequence[float] | None = None,
     style_blend: StyleBlend | None = None,
-    convention: RatioConvention = "paper",
+    convention: RatioConvention = "calibrated",
     extra_loss: Callable[[Tensor], Tensor] | None = None,
     size: tuple[int, int] | None = None,
     model: VGG19Features | None = None,
@@ -71,9 +71,9 @@ def synthesize(
         style_blend: with several style images, a weight each (e.g. [0.7, 0.3]; normalised to
             sum 1), or per image {layer: weight} (scale control: fine layers from one painting,
             coarse from another); default equal weights.
-        convention: how α/β is read (:data:`nst_edu.ratio.RatioConvention`): "paper" (default:
-            the paper's printed ratios, the content term a mean over each content layer as in the
-            authors' code) or "exact" (eq. (1) as printed, a sum: its α/β depends on image size).
+        convention: how α/β is read (:data:`nst_edu.ratio.RatioConvention`): "calibrated" (default,
+            nst-edu's units: the content term a mean over each content layer, times the measured K) or
+            "printed" (eq. (1) as printed, a sum: its α/β depends on image size).
         extra_loss: a term added to eq. (7), a function of the image x (e.g. total variation,
             notebook 05); it counts in ``history.total``, not in content or style.
         size: (H, W) of the output when there is no content image (default: the style image's).
@@ -84,7 +84,7 @@ def synthesize(
             ``watch=``:
 
             * :class:`~nst_edu.machinery.settings.Optimization`: ``init`` ("noise", the paper; "content";
-              an image), ``noise_amplitude``, ``optimizer`` ("lbfgs", the paper; "adam"),
+              an image), ``noise_amplitude``, ``optimizer`` ("lbfgs", CVPR 2016's; "adam"),
               ``steps`` (loss evaluations, default 300), ``lr``, ``history_size``,
               ``line_search``, ``seed`` (default 0: reproducible), ``divergence_factor``;
             * :class:`~nst_edu.machinery.settings.Runtime`: ``device`` (default: the model's, else
@@ -119,6 +119,7 @@ def synthesize(
     s_layers = list(style_layers) if use_style else []
     out_hw = output_size(content_image, style_image, size)  # None only for guidance without a size
     check_before_work(content_image, style_image, out_hw, alpha, beta, c_layers, s_layers, device)
+    convention = check_convention(convention)  # an old name warns here, at the caller's line
     what = dict(content_image=content_image, style_image=style_image, alpha=alpha, beta=beta,
                 content_layers=content_layers, style_layers=style_layers, style_weights=style_weights,
                 style_blend=style_blend,

@@ -71,10 +71,11 @@ class VGG19Features(nn.Module):
             improves the gradient flow") or ``"max"`` (VGG as trained).
         layers: the layers that will be asked for; the network is truncated after the deepest.
             Default: all of them.
-        normalize: scale the weights so each filter's mean response is 1, as the paper did
-            (default: True for ``"caffe"``; the paper's α/β ratios are stated for it; not
-            available for other weights). The paper averages "over images and positions" without
-            saying which images; ours come from the catalogue's eight.
+        normalize: scale the weights so each filter's mean response is 1, the network of the NIPS 2015
+            texture paper and the CVPR 2016 version (§2; the arXiv paper does not say it) (default: True for
+            ``"caffe"``; nst-edu's α/β calibration is measured on it; not available for other weights). They
+            average "over images and positions" without saying which images; ours come from the catalogue's
+            eight.
 
     Call it with an image (B, 3, H, W), RGB in [0, 1], and a list of layer names; it returns a dict
     from each name to its response (B, N_l, H_l, W_l). Preprocessing happens inside.
@@ -196,7 +197,7 @@ def vgg19(
         layers: layers that will be asked for; the network is cut after the deepest.
         device: where to put it (default: :func:`nst_edu.machinery.devices.default_device`, the device
             ``synthesize`` uses too: a GPU when there is one).
-        normalize: the paper's per-filter normalisation (default: on for Caffe weights).
+        normalize: the per-filter normalisation of CVPR 2016, §2 (default: on for Caffe weights).
     """
     model = VGG19Features(weights=weights, pooling=pooling, layers=layers, normalize=normalize)
     return model.to(device if device is not None else default_device())

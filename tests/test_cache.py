@@ -165,7 +165,7 @@ def test_a_transfer_is_keyed_by_its_paintings_weights_and_layers(monkeypatch, tm
     changed = {"painting": dict(paintings=other), "beta": dict(beta=2.0),
                "content_layers": dict(content_layers=["conv2_1"]),
                "style_layers": dict(style_layers=["conv1_1", "conv2_1"]), "style_weights": dict(style_weights=[2.0]),
-               "style_blend": dict(style_blend=[0.9, 0.1]), "convention": dict(convention="exact")}[change]
+               "style_blend": dict(style_blend=[0.9, 0.1]), "convention": dict(convention="printed")}[change]
     transfer(paintings)
     transfer(**{"paintings": paintings, **changed})
     assert len(stored(tmp_path)) == 2

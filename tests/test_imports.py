@@ -177,14 +177,34 @@ def test_an_old_module_path_warns_once_and_is_the_module_itself(old_imports, old
     assert seen["warnings"][0] == f"{old} moved to {new}: use that (the old name goes in nst-edu 0.2.0)"
 
 
-@pytest.mark.parametrize("name", ["paper_ratio", "exact_ratio", "content_weight", "PAPER_RATIO_CALIBRATION",
-                                  "RatioConvention"])
-def test_the_ratio_names_that_lived_in_losses_forward_with_a_warning(name):
-    from nst_edu import losses, ratio
-    with pytest.warns(DeprecationWarning, match=f"nst_edu.losses.{name} moved to nst_edu.ratio.{name}"):
-        assert getattr(losses, name) is getattr(ratio, name)
+@pytest.mark.parametrize("old, new", [
+    ("losses.paper_ratio", "ratio.calibrated_ratio"), ("losses.exact_ratio", "ratio.printed_ratio"),
+    ("losses.content_weight", "ratio.content_weight"),
+    ("losses.PAPER_RATIO_CALIBRATION", "ratio.PAPER_RATIO_CALIBRATION"),
+    ("losses.RatioConvention", "ratio.RatioConvention"), ("ratio.exact_ratio", "ratio.printed_ratio"),
+    ("ratio.paper_ratio", "ratio.calibrated_ratio"),
+])
+def test_a_moved_or_renamed_name_forwards_with_a_warning(old, new):
+    import importlib
+    old_module, name = old.split(".")
+    new_module, new_name = new.split(".")
+    module = importlib.import_module(f"nst_edu.{old_module}")
+    with pytest.warns(DeprecationWarning, match=f"nst_edu.{old} moved to nst_edu.{new}"):
+        value = getattr(module, name)
+    assert value is getattr(importlib.import_module(f"nst_edu.{new_module}"), new_name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        losses.nothing  # noqa: B018 - an unknown name is still an error
+        module.nothing  # noqa: B018 - an unknown name is still an error
+
+
+def test_the_old_convention_names_warn_and_mean_the_new_ones():
+    from nst_edu import ratio
+    with pytest.warns(DeprecationWarning, match="convention='paper' is now convention='calibrated'"):
+        assert ratio.content_weight("paper", 512, 12) == ratio.content_weight("calibrated", 512, 12)
+    with pytest.warns(DeprecationWarning, match="convention='exact' is now convention='printed'"):
+        assert ratio.content_weight("exact", 512, 12) == 1.0
+    from nst_edu.errors import NstEduError
+    with pytest.raises(NstEduError, match="unknown ratio convention 'literal'"):
+        ratio.content_weight("literal", 512, 12)
 
 
 def test_the_face_hands_on_short_names_without_a_warning():

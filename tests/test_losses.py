@@ -124,11 +124,11 @@ def test_gram_backward_matches_autograd_of_the_plain_product(fmt, batch):
 def test_the_moved_ratio_names_warn_at_the_callers_line_and_others_are_attribute_errors():
     from nst_edu import ratio
 
-    said = (r"^nst_edu\.losses\.paper_ratio moved to nst_edu\.ratio\.paper_ratio: use that "
+    said = (r"^nst_edu\.losses\.paper_ratio moved to nst_edu\.ratio\.calibrated_ratio: use that "
             r"\(the old name goes in nst-edu 0\.2\.0\)$")
     with pytest.warns(DeprecationWarning, match=said) as caught:
         moved = losses.paper_ratio
-    assert moved is ratio.paper_ratio
+    assert moved is ratio.calibrated_ratio
     # the warning names the line that used the old name, not losses.py or the table's module (under make mutate,
     # mutmut's trampoline is a frame in between, so the test can only say where the warning is not).
     assert Path(caught[0].filename).parent.name not in ("nst_edu", "machinery")

@@ -22,17 +22,17 @@ def images():
     )
 
 
-def test_exact_and_paper_ratios_convert_both_ways() -> None:
+def test_printed_and_calibrated_ratios_convert_both_ways() -> None:
     # conv4_2 of a 128 x 96 photo: 512 filters on 16 x 12 positions
     k = units.PAPER_RATIO_CALIBRATION
-    assert units.exact_ratio(1e-3, 512, 192) == pytest.approx(2 * k * 1e-3 / (512 * 192))
-    assert units.paper_ratio(units.exact_ratio(1e-3, 512, 192), 512, 192) == pytest.approx(1e-3)
-    assert units.content_weight("exact", 512, 192) == 1.0
+    assert units.printed_ratio(1e-3, 512, 192) == pytest.approx(2 * k * 1e-3 / (512 * 192))
+    assert units.calibrated_ratio(units.printed_ratio(1e-3, 512, 192), 512, 192) == pytest.approx(1e-3)
+    assert units.content_weight("printed", 512, 192) == 1.0
     with pytest.raises(ValueError, match="convention"):
         units.content_weight("mean", 512, 192)
 
 
-@pytest.mark.parametrize("convention", ["paper", "exact"])
+@pytest.mark.parametrize("convention", ["calibrated", "printed"])
 def test_total_is_eq7_in_either_convention_computed_directly(model, images, convention) -> None:
     content_image, style_image, x = images
     objective = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=3e-3, beta=2.0,
@@ -42,20 +42,20 @@ def test_total_is_eq7_in_either_convention_computed_directly(model, images, conv
     P = model(content_image, ["conv2_1"])["conv2_1"]
     sq = (F["conv2_1"] - P).pow(2).sum()
     # the mean over N_l·M_l (times the measured calibration), or eq. (1)'s ½ sum
-    content_term = units.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "paper" else 0.5 * sq
+    content_term = units.PAPER_RATIO_CALIBRATION * sq / P.numel() if convention == "calibrated" else 0.5 * sq
     style = sum(0.5 * losses.style_layer_loss(F[n], losses.gram_matrix(model(style_image, [n])[n])) for n in LAYERS)
     assert float(terms.content[0]) == pytest.approx(float(0.5 * sq), rel=1e-5)  # reported as eq. (1) in both
     assert float(terms.style[0]) == pytest.approx(float(style), rel=1e-5)
     assert float(terms.total[0]) == pytest.approx(float(3e-3 * content_term + 2.0 * style), rel=1e-5)
 
 
-def test_a_paper_ratio_is_the_converted_exact_ratio(model, images) -> None:
+def test_a_calibrated_ratio_is_the_converted_printed_ratio(model, images) -> None:
     content_image, style_image, x = images
     P = model(content_image, ["conv2_1"])["conv2_1"]
     n, m = P.shape[1], P.shape[-2] * P.shape[-1]
     paper = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS, alpha=1e-3, beta=1.0)
     exact = make_objective(model, content_image, style_image, ["conv2_1"], LAYERS,
-                           alpha=units.exact_ratio(1e-3, n, m), beta=1.0, convention="exact")
+                           alpha=units.printed_ratio(1e-3, n, m), beta=1.0, convention="printed")
     F = model(x, LAYERS)
     assert float(paper(F).total[0]) == pytest.approx(float(exact(F).total[0]), rel=1e-6)
 
@@ -69,9 +69,9 @@ def test_a_batch_of_ratios_gives_one_total_per_image(model, images) -> None:
 
 
 def test_the_ratio_names_moved_from_losses_forward_with_a_warning():
-    with pytest.warns(DeprecationWarning, match="nst_edu.ratio.exact_ratio"):
+    with pytest.warns(DeprecationWarning, match="nst_edu.losses.exact_ratio moved to nst_edu.ratio.printed_ratio"):
         moved = losses.exact_ratio
-    assert moved is units.exact_ratio
+    assert moved is units.printed_ratio
     with pytest.raises(AttributeError):
         losses.no_such_name
 
@@ -136,8 +136,8 @@ def test_the_default_weights_are_alpha_1_beta_1000_as_in_synthesize(model, image
 
 def test_the_objective_keeps_the_style_weights_and_convention_given(model, images) -> None:
     objective = make_objective(model, images[0], images[1], ["conv2_1"], LAYERS, style_weights={"conv1_1": 0.25,
-                               "conv2_1": 0.75}, convention="exact")
-    assert objective.style_weights == {"conv1_1": 0.25, "conv2_1": 0.75} and objective.convention == "exact"
+                               "conv2_1": 0.75}, convention="printed")
+    assert objective.style_weights == {"conv1_1": 0.25, "conv2_1": 0.75} and objective.convention == "printed"
 
 
 def test_alpha_and_beta_become_float32_whatever_they_were_given_as(model, images) -> None:

@@ -161,7 +161,7 @@ def test_style_weights_and_the_convention_reach_eq7(model, photo_and_painting):
     for k in range(3):  # history.style is eq. (5): Σ w_l E_l; history.style_layers the E_l
         e = r.history.style_layers
         assert r.history.style[k] == pytest.approx(0.9 * e["conv1_1"][k] + 0.1 * e["conv2_1"][k], rel=1e-5)
-    exact = run(model, *photo_and_painting, steps=1, convention="exact")  # eq. (1) as printed: α·L_content + β·L_style
+    exact = run(model, *photo_and_painting, steps=1, convention="printed")  # eq. (1): α·L_content + β·L_style
     h = exact.history
     assert h.total[0] == pytest.approx(1.0 * h.content[0] + 1e3 * h.style[0], rel=1e-5)
     # the paper's reading: the content term a mean (tests/test_objective)

@@ -115,21 +115,25 @@ _PAPER_LAYERS = "style conv1_1…conv5_1, content conv4_2"
 
 #: The conventions, each read from its source (issue #26; repository: file).
 IMPLEMENTATIONS: tuple[LossConvention, ...] = (
-    LossConvention("the paper (eqs. 1–7)", "arXiv:1508.06576, Methods", "NM", "sum", "sum", 1e-3, (0.2,) * 5,
-                   512, _VGG, _PAPER_LAYERS + ", w_l = 1/5", "after", "white noise", "L-BFGS",
-                   "VGG-19, normalised, average pooling", style_factor=1 / 4, content_factor=1 / 2),
+    LossConvention("the paper (eqs. 1–7)", "arXiv:1508.06576, Methods and Figs. 2–3; the network's "
+                   "normalisation and L-BFGS: CVPR 2016, §2 and §2.3", "NM", "sum", "sum", 1e-3, (0.2,) * 5,
+                   512, _VGG, _PAPER_LAYERS + ", w_l = 1/5", "after", "white noise",
+                   "gradient descent (L-BFGS in CVPR 2016)", "VGG-19, average pooling (normalised in CVPR 2016)",
+                   style_factor=1 / 4, content_factor=1 / 2),
     LossConvention("NeuralImageSynthesis, normalised net", "leongatys/NeuralImageSynthesis: LossLayers.lua "
-                   "(GramMSE, MSECriterion), ExampleNotebooks/BasicStyleTransfer.ipynb", "M", "mean", "mean",
+                   "(GramMSE, MSECriterion); ExampleNotebooks/BasicStyleTransfer.ipynb cell 8 (commented out), "
+                   "ColourControl.ipynb cell 7", "M", "mean", "mean",
                    1e6, (1e9 / 5,) * 5, 512, _VGG, "relu1_1…relu5_1, relu4_2, sw/5 each", "after",
                    "the photograph", "L-BFGS, 500 its", "vgg_normalised (Caffe)"),
     LossConvention("NeuralImageSynthesis, original net", "leongatys/NeuralImageSynthesis: "
-                   "ExampleNotebooks/BasicStyleTransfer.ipynb; leongatys/PytorchNeuralStyleTransfer", "M",
+                   "ExampleNotebooks/BasicStyleTransfer.ipynb cell 6 (the live settings); "
+                   "leongatys/PytorchNeuralStyleTransfer", "M",
                    "mean", "mean", 1.0, tuple(1e3 / n**2 for n in _VGG), 512, _VGG,
                    "relu1_1…relu5_1, relu4_2, 1e3/N_l² each", "after", "the photograph", "L-BFGS, 500 its",
                    "VGG-19 (Caffe), max pooling"),
     LossConvention("DeepTextures (texture only)", "leongatys/DeepTextures: DeepImageSynthesis/LossFunctions.py, "
-                   "Misc.py, Example.ipynb", "M", "mean", "sum", 0.0, (1e9,) * 5, 512, _VGG,
-                   "pool1…pool4, conv1_1, 1e9 each (w_l = 1)", "after", "white noise", "L-BFGS-B, 2000 its",
+                   "Misc.py, Example.ipynb", "M", "mean", "sum", 0.0, (1e9,) * 5, 512, (64, 64, 128, 256, 512),
+                   "conv1_1, pool1…pool4, 1e9 each (w_l = 1)", "after", "white noise", "L-BFGS-B, 2000 its",
                    "vgg_normalised (Caffe)", style_factor=1 / 4),
     LossConvention("neuralart", "kaishengtai/neuralart: costs.lua, main.lua", "NM", "sum", "sum", 1.0,
                    (2e9 / 5,) * 5, 512, _VGG, "conv1_1…conv5_1, conv4_2, 2e9/5 each; style ÷ (N_l M_l)²",

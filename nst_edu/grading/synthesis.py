@@ -103,7 +103,7 @@ def check_ratio_study(
 ) -> CheckResult:
     """``ratio_study(content_image, style_image, ratios, steps)`` returns ``{ratio: image}``.
 
-    Properties (losses measured here with ``model``, default the paper's normalised VGG-19): one
+    Properties (losses measured here with ``model``, default the normalised VGG-19 of CVPR 2016): one
     image per ratio, shaped like the photograph; as α/β grows the content loss goes down and the
     style loss goes up between the smallest and the largest ratio, each by more than ``margin``
     (10 %), so that noise cannot pass for a trend.

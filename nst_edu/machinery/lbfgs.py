@@ -1,6 +1,7 @@
 """L-BFGS with a strong-Wolfe line search, for one tensor: the image being synthesised.
 
-The paper optimises with L-BFGS. This is the same algorithm as ``torch.optim.LBFGS`` (a port of
+nst-edu optimises with L-BFGS, as the CVPR 2016 version of the paper does (§2.3; the arXiv paper says
+gradient descent). This is the same algorithm as ``torch.optim.LBFGS`` (a port of
 it, which in turn ports Torch7's ``optim.lbfgs`` and ``lswolfe``; BSD-3 licence), written as one
 function of one tensor. Why not call ``torch.optim.LBFGS``: every ``torch.optim.Optimizer``
 imports ``torch._dynamo`` on first use, which costs about 1.3 s and 100 MB of memory before the

@@ -4,9 +4,11 @@
   ``from nst_edu import figures, images``. :func:`face` makes a package hand on the modules of its folders
   by their short names, imported on first use (PEP 562), so ``python -m nst_edu`` stays as light as it was.
   Each module has one home (``nst_edu/teaching/figures.py``); the short name is how the face hands it on.
-* **Moved names** (:data:`MOVED`, #42): the old import paths of the flat layout and the four renamed modules
-  before it. ``import nst_edu.figures`` and ``from nst_edu.losses import paper_ratio`` still work for one
-  release (until :data:`REMOVED_IN`) and warn once with a ``DeprecationWarning`` that names the new path.
+* **Moved names** (:data:`MOVED`, #42): the old import paths of the flat layout, the four renamed modules
+  before it, and the ratio conversions renamed with their conventions (#43; the conventions' old values
+  "paper" and "exact" are read by ``nst_edu.ratio.check_convention``). ``import nst_edu.figures`` and
+  ``from nst_edu.losses import paper_ratio`` still work for one release (until :data:`REMOVED_IN`) and warn once
+  with a ``DeprecationWarning`` that names the new path.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ REMOVED_IN = "0.2.0"
 #: The folders and their modules (README, "Reading the code"): the paper's files stay at the package's root.
 FOLDERS: dict[str, tuple[str, ...]] = {
     "beyond": ("guidance", "control", "multiscale", "conventions"),
-    "teaching": ("figures", "diagram", "deck", "display", "measures", "images", "catalog", "config", "paper"),
+    "teaching": ("figures", "diagram", "deck", "display", "measures", "images", "catalog", "config", "paper",
+                 "sources"),
     "machinery": ("settings", "results", "checks", "estimate", "cache", "allocator", "devices", "lbfgs", "files",
                   "paths", "vgg_weights", "precision", "margins", "modes", "names"),
 }
@@ -34,13 +37,18 @@ FOLDERS: dict[str, tuple[str, ...]] = {
 #: the α/β names that lived in nst_edu.losses.
 MOVED: dict[str, str] = {
     **{f"nst_edu.{m}": f"nst_edu.{folder}.{m}" for folder, ms in FOLDERS.items() for m in ms
-       if m not in ("modes", "names")},  # new in #42: no old path
+       if m not in ("modes", "names", "sources")},  # new in #42 and #43: no old path
     "nst_edu.experiments": "nst_edu.teaching.figures",
     "nst_edu.optimize": "nst_edu.synthesis",
     "nst_edu.assignments": "nst_edu.grading.release",
     "nst_edu.grading_synthesis": "nst_edu.grading.synthesis",
     **{f"nst_edu.losses.{n}": f"nst_edu.ratio.{n}"
-       for n in ("RatioConvention", "PAPER_RATIO_CALIBRATION", "content_weight", "exact_ratio", "paper_ratio")},
+       for n in ("RatioConvention", "PAPER_RATIO_CALIBRATION", "content_weight")},
+    # the conversions, renamed with the conventions (#43): "paper" → "calibrated", "exact" → "printed"
+    "nst_edu.losses.exact_ratio": "nst_edu.ratio.printed_ratio",
+    "nst_edu.losses.paper_ratio": "nst_edu.ratio.calibrated_ratio",
+    "nst_edu.ratio.exact_ratio": "nst_edu.ratio.printed_ratio",
+    "nst_edu.ratio.paper_ratio": "nst_edu.ratio.calibrated_ratio",
 }
 
 

@@ -11,7 +11,7 @@ class History:
     """Per-step losses. ``content`` is L_content (eq. 1 summed over content layers), ``style`` is
     L_style (eq. 5), ``style_layers[l]`` is E_l (eq. 4), ``total`` is what was minimised:
     α Σ_l c_l L_content,l + β L_style (+ any extra loss), where c_l is the content layer's factor of
-    the ratio convention (:func:`nst_edu.ratio.content_weight`; 1 under ``convention="exact"``, where
+    the ratio convention (:func:`nst_edu.ratio.content_weight`; 1 under ``convention="printed"``, where
     ``total`` is eq. (7) as printed, α L_content + β L_style)."""
 
     step: list[int] = field(default_factory=list)

@@ -35,7 +35,8 @@ class Optimization:
     Attributes:
         init: "noise" (the paper's white noise), "content", or a (B, 3, H, W) image.
         noise_amplitude: half-width of the uniform noise around 0.5 (full range would be 0.5).
-        optimizer: "lbfgs" (the paper) or "adam". lr: its step size (default L-BFGS 1.0, Adam 0.02).
+        optimizer: "lbfgs" (CVPR 2016, §2.3; the arXiv paper says gradient descent) or "adam". lr: its step
+            size (default L-BFGS 1.0, Adam 0.02).
         steps: number of loss evaluations. history_size: L-BFGS memory (pairs).
         line_search: L-BFGS line search. "strong_wolfe" (default) costs a few extra evaluations
             but never blows up; None is one evaluation per iteration but can diverge from noise.
@@ -71,7 +72,7 @@ class Optimization:
         if self.settle_window < 1:
             raise NstEduError(f"settle_window must be at least 1 step, got {self.settle_window}")
         if self.optimizer not in ("lbfgs", "adam"):
-            raise NstEduError(f"unknown optimizer {self.optimizer!r}: use 'lbfgs' (the paper) or 'adam'")
+            raise NstEduError(f"unknown optimizer {self.optimizer!r}: use 'lbfgs' (L-BFGS, CVPR 2016) or 'adam'")
         if not 0 <= self.noise_amplitude <= 0.5:
             raise NstEduError(
                 f"noise_amplitude must lie in [0, 0.5] (pixels stay in [0, 1]), got {self.noise_amplitude}"

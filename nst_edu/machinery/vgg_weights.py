@@ -110,3 +110,31 @@ def _torchvision_state_dict() -> dict[str, Tensor]:
                 f"downloaded ({type(exc).__name__}); copy {TORCHVISION_FILE} there or use weights='caffe'"
             ) from None
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def caffe_vgg19(normalized: bool = True) -> torch.nn.Sequential:
+    """The weights hand-over: VGG-19's convolutional part with the original (Caffe) weights, as a plain
+    ``nn.Sequential`` in torchvision's layout (``torchvision.models.vgg19().features``: 37 modules, conv1_1 at
+    index 0, its ReLU at 1, …, conv5_4's ReLU at 35, the last max pooling at 36), so code written for
+    torchvision's VGG-19 runs on it unchanged and needs nothing else of nst-edu.
+
+    It is VGG as trained: **max** pooling (the paper swaps in average pooling: replace the ``MaxPool2d``s), and
+    it takes the **Caffe** input convention, not torchvision's: BGR, 0–255, minus the mean pixel
+    (B, G, R) = (103.939, 116.779, 123.68). ``normalized`` (default) gives the network rescaled so each filter's
+    mean response is 1 (NIPS 2015 textures, CVPR 2016 §2; nst-edu's statistics); False gives the weights as
+    trained. Frozen (no gradients for the weights), in eval mode, on the CPU.
+    """
+    from torch import nn
+
+    modules: list[nn.Module] = []
+    pairs = iter(conv_weights("caffe", normalized))
+    in_ch = 3
+    for block, (convs, out_ch) in enumerate(zip((2, 2, 4, 4, 4), (64, 128, 256, 512, 512))):
+        for _ in range(convs):
+            weight, bias = next(pairs)
+            conv = nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1)
+            conv.weight.data, conv.bias.data = weight.contiguous(), bias.clone()
+            modules += [conv, nn.ReLU(inplace=True)]
+            in_ch = out_ch
+        modules.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*modules).requires_grad_(False).eval()

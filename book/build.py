@@ -1,6 +1,6 @@
 """Build the walkthrough as a static site to read without running: ``make book``.
 
-Notebooks 00–07 are executed (full settings; ``--quick`` for the test path), checked for what a
+Notebooks 00–09 and Appendix A are executed (full settings; ``--quick`` for the test path), checked for what a
 reader would see (:mod:`nst_edu.teaching.display`: every figure a picture, no traceback, the declared number
 of pictures), and exported with nbconvert's JupyterLab HTML exporter into one folder that opens in
 any browser with the network off: figures are embedded in the pages, and the MathJax that typesets
@@ -37,7 +37,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: The chapters, in the order of the paper.
 CHAPTERS = ("00_feature_spaces", "01_content_reconstruction", "02_style_reconstruction",
             "03_style_transfer_ratio", "04_gradients", "05_beyond_the_paper", "06_interactive_explorer",
-            "07_controlling_perceptual_factors", "A_units_of_alpha_beta")  # the appendix after the walkthrough
+            "07_controlling_perceptual_factors", "08_the_method_in_one_page", "09_why_yours_differs",
+            "A_units_of_alpha_beta")  # the appendix after the walkthrough
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter-server-mathjax ships
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ('<div class="nst-widget-note">Interactive widget: it runs in JupyterLab '

@@ -237,6 +237,7 @@ def test_the_explorer_given_no_settings_takes_config_setups_sizes(device, sizes,
 
 PAPER_SCALE = {"01_content_reconstruction", "02_style_reconstruction", "03_style_transfer_ratio",
                "05_beyond_the_paper", "06_interactive_explorer", "07_controlling_perceptual_factors",
+               "08_the_method_in_one_page", "09_why_yours_differs",
                "reading_session"}
 
 

@@ -154,8 +154,9 @@ def synthesis_key(what: Mapping[str, Any], how: Any, where: Any, watch: Any, dev
     if how.seed is None:
         return None
     model = what.get("model")
-    network = ((model.weights, model.pooling, model.normalized) if model is not None
-               else (where.weights, where.pooling, where.weights == "caffe"))
+    # A subclass that answers differently (notebook 09's network read before the ReLU) is another network.
+    network = ((model.weights, model.pooling, model.normalized, f"{type(model).__module__}.{type(model).__qualname__}")
+               if model is not None else (where.weights, where.pooling, where.weights == "caffe"))
     if network[0] is None:  # random weights: not determined by the arguments
         return None
     kept = {k: v for k, v in what.items() if k not in ("model", "extra_loss")}

@@ -26,7 +26,7 @@ REMOVED_IN = "0.2.0"
 
 #: The folders and their modules (README, "Reading the code"): the paper's files stay at the package's root.
 FOLDERS: dict[str, tuple[str, ...]] = {
-    "beyond": ("guidance", "control", "multiscale", "conventions"),
+    "beyond": ("guidance", "control", "multiscale", "conventions", "departures"),
     "teaching": ("figures", "diagram", "deck", "display", "measures", "images", "catalog", "config", "paper",
                  "sources"),
     "machinery": ("settings", "results", "checks", "estimate", "cache", "allocator", "devices", "lbfgs", "files",
@@ -37,7 +37,7 @@ FOLDERS: dict[str, tuple[str, ...]] = {
 #: the α/β names that lived in nst_edu.losses.
 MOVED: dict[str, str] = {
     **{f"nst_edu.{m}": f"nst_edu.{folder}.{m}" for folder, ms in FOLDERS.items() for m in ms
-       if m not in ("modes", "names", "sources")},  # new in #42 and #43: no old path
+       if m not in ("modes", "names", "sources", "departures")},  # new in #42-#44: no old path
     "nst_edu.experiments": "nst_edu.teaching.figures",
     "nst_edu.optimize": "nst_edu.synthesis",
     "nst_edu.assignments": "nst_edu.grading.release",

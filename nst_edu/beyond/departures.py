@@ -130,7 +130,7 @@ def _clamped_inside(content_image: Tensor, style_image: Tensor, ratio: float, st
         history.content.append(float(terms.content.detach().sum()))
         history.style.append(float(terms.style.detach().sum()))
         if not unit:
-            unit.append(loss_unit(float(loss)))
+            unit.append(loss_unit(float(loss.detach())))
         (loss / unit[0]).backward()
         return loss / unit[0]
 

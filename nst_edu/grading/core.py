@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor
 
+from nst_edu.grading.course import ASSIGNMENTS, Assignment, task
 from nst_edu.machinery import margins
 from nst_edu.machinery.modes import under_nbgrader
 
@@ -38,40 +39,80 @@ class CheckResult:
     __repr__ = __str__
 
 
+def _points(n: int) -> str:
+    return f"{n} point" + ("" if n == 1 else "s")
+
+
 @dataclass
 class Summary:
-    """The scoreboard at one moment; prints one line per task and "Score: passed/total"."""
+    """The scoreboard at one moment, in points: one line per check, then "Score: 5/5 points checked
+    automatically" and, for the assignment :func:`reset` named, the points graded by hand with their rubric."""
 
     results: list[CheckResult]
+    assignment: Assignment | None = None
+
+    def points(self, result: CheckResult) -> int:
+        known = task(result.task)
+        return known.points if known is not None else 1
 
     @property
     def score(self) -> int:
-        return sum(r.passed for r in self.results)
+        """Points of the checks that passed."""
+        return sum(self.points(r) for r in self.results if r.passed)
 
     @property
     def total(self) -> int:
-        return len(self.results)
+        """Points of all the checks listed."""
+        return sum(self.points(r) for r in self.results)
 
     def __str__(self) -> str:
-        lines = [str(r) for r in self.results] or ["no checks have been run yet"]
-        return "\n".join(lines + [f"Score: {self.score}/{self.total}"])
+        lines = [_with_points(str(r), self.points(r)) for r in self.results]
+        if self.results or self.assignment is None:
+            lines.append(f"Score: {self.score}/{self.total} points checked automatically")
+        else:
+            lines.append("No automatic checks in this assignment.")
+        hand = [t for t in self.assignment.tasks if not t.auto] if self.assignment else []
+        if hand:
+            parts = "; ".join(f"{t.title} ({_points(t.points)})" for t in hand)
+            lines.append(f"Graded by hand: {parts}. The rubrics are in COURSE.md, in this folder.")
+        return "\n".join(lines)
 
     __repr__ = __str__
 
 
+def _with_points(line: str, points: int) -> str:
+    """"✔ gram_matrix: PASSED — …" → "✔ gram_matrix (1 point): PASSED — …"."""
+    head, sep, rest = line.partition(": ")
+    return f"{head} ({_points(points)}){sep}{rest}"
+
+
 #: task name → latest result, in the order tasks were first checked.
 SCOREBOARD: dict[str, CheckResult] = {}
+_ASSIGNMENT: list[Assignment] = []  # the assignment reset() named: summary() lists its tasks
 
 
-def reset() -> None:
-    """Forget all results (the setup cell of each assignment calls it)."""
+def reset(assignment: int | None = None) -> None:
+    """Forget all results; the setup cell of assignment N calls ``reset(assignment=N)``, so that
+    :func:`summary` lists every task of it with its points, checked or not."""
     SCOREBOARD.clear()
+    _ASSIGNMENT.clear()
+    if assignment is not None:
+        if assignment not in ASSIGNMENTS:
+            raise ValueError(f"assignment={assignment!r}: the course has assignments {sorted(ASSIGNMENTS)}")
+        _ASSIGNMENT.append(ASSIGNMENTS[assignment])
 
 
 def summary(tasks: Sequence[str] | None = None) -> Summary:
-    """The score so far; ``tasks`` lists the tasks that count (missing ones count as not run)."""
-    names = list(tasks) if tasks is not None else list(SCOREBOARD)
-    return Summary([SCOREBOARD.get(t, CheckResult(t, FAILED, "check not run yet")) for t in names])
+    """The score so far, in points. ``tasks`` lists the checks that count (missing ones count as not run);
+    by default the automatic tasks of the assignment :func:`reset` named, else every check run so far."""
+    current = _ASSIGNMENT[0] if _ASSIGNMENT else None
+    if tasks is not None:
+        names = list(tasks)
+    elif current is not None:
+        names = [t.name for t in current.tasks if t.auto]
+    else:
+        names = list(SCOREBOARD)
+    return Summary([SCOREBOARD.get(t, CheckResult(t, FAILED, "check not run yet")) for t in names], current)
 
 
 class Fail(Exception):

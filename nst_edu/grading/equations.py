@@ -12,6 +12,20 @@ from nst_edu.grading.core import Checker, CheckResult, Fail, close, describe, ge
 _SHAPES = ((3, 5), (4, 4), (6, 2), (1, 7))  # (N, M): tall, square, wide, single filter
 
 
+def _on_maps(ck: Checker, doing: str, fn: Callable, maps: Tensor, *args: Any) -> Any:
+    """``fn(maps, *args)`` for feature maps (N, H, W), as VGG returns them; a function written for matrices
+    only fails here with a message that says so, not with torch's shape error."""
+    try:
+        return ck.call(doing, fn, maps, *args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure on maps has the same cause and fix
+        text = " ".join(str(exc).split())[:160]
+        raise Fail(f"feature maps F of shape (N, H, W) = {tuple(maps.shape)} should be accepted as well as a matrix "
+                   f"(N, M): flatten them with as_matrix(F) first (and give the result F's shape where it must have "
+                   f"it); with maps your function raised {type(exc).__name__}: {text}") from None
+
+
 # ------------------------------------------------------------------- task: Gram matrix, eq. (3)
 def check_gram_matrix(gram_matrix: Callable[[Tensor], Tensor]) -> CheckResult:
     """G = F Fᵀ (eq. 3): shape N×N, matches an einsum, symmetric, PSD, scales by c², ignores the
@@ -36,7 +50,7 @@ def check_gram_matrix(gram_matrix: Callable[[Tensor], Tensor]) -> CheckResult:
             ck.expect(close(gram_matrix(F[:, perm]), G),
                       "G should not change when the spatial positions (columns of F) are shuffled")
         maps = randn(3, 4, 5, seed=7)
-        G = ck.call("computing the Gram matrix of feature maps of shape (N, H, W) = (3, 4, 5)", gram_matrix, maps)
+        G = _on_maps(ck, "computing the Gram matrix of feature maps of shape (N, H, W) = (3, 4, 5)", gram_matrix, maps)
         ck.expect(close(G, torch.einsum("ik,jk->ij", maps.reshape(3, 20), maps.reshape(3, 20))),
                   "for feature maps (N, H, W) flatten them to F of shape (N, H·W) first (hint: as_matrix)")
         return "G = F Fᵀ on several shapes; symmetric, PSD, scales by c², ignores the order of positions", None
@@ -149,12 +163,8 @@ def _check_grad(
             raise Fail(f"the gradient disagrees with autograd for F of shape ({N}, {M}) where F > 0{sign}: "
                         f"largest difference {float((g - auto).abs().max()):.3g}; compare with eq. {eq}")
     maps = torch.relu(randn(2, 3, 4, seed=49))
-    g = ck.call(
-        "computing the gradient for feature maps of shape (N, H, W) = (2, 3, 4)",
-        grad_fn,
-        maps,
-        target(2, 12, 9).reshape((2, 3, 4) if eq == "(2)" else (2, 2)),
-    )
+    g = _on_maps(ck, "computing the gradient for feature maps of shape (N, H, W) = (2, 3, 4)", grad_fn, maps,
+                 target(2, 12, 9).reshape((2, 3, 4) if eq == "(2)" else (2, 2)))
     ck.expect(isinstance(g, Tensor) and tuple(g.shape) == (2, 3, 4),
               f"for feature maps (N, H, W) the gradient should have their shape (2, 3, 4), got {describe(g)}")
 

@@ -63,6 +63,8 @@ def check_synthesis_loop(
         out = ck.call(f"running reconstruct_content(model, content_image, {layer!r}, init, steps={steps})",
                       reconstruct_content, net, photo.clone(), layer, init.clone(), steps)
         x = _image(ck, out, tuple(photo.shape), "the returned image")
+        ck.expect(not out.requires_grad, "return the image without gradients (`x.detach()`): the returned tensor is "
+                  "still attached to the optimisation's graph")
         ck.expect(not torch.equal(x, photo), "the loop returned the photograph itself: start from `init` and "
                   "change its pixels by gradient descent")
         ck.doing = "measuring the content loss of the returned image"
@@ -75,7 +77,7 @@ def check_synthesis_loop(
             raise Fail(f"the content loss at {layer} went from {before:.4g} (init) to {after:.4g}; it should drop "
                         f"at least {factor:g}× in {steps} steps, but it {trend}")
         return f"content loss at {layer} {before:.3g} → {after:.3g} ({before / max(after, 1e-30):.3g}× lower)", x
-    return run_check("synthesis_loop", body)
+    return run_check("reconstruct_content", body)
 
 
 def _losses_of(net: VGG19Features, image: Tensor, content_image: Tensor, style_image: Tensor,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from matplotlib.figure import Figure
@@ -27,8 +27,10 @@ from torch import Tensor
 
 from nst_edu import losses
 from nst_edu.machinery.paths import PACKAGE_DATA
+from nst_edu.objective import make_objective
+from nst_edu.ratio import RatioConvention
 from nst_edu.teaching.images import match_size
-from nst_edu.vgg import STYLE_LAYERS, vgg19
+from nst_edu.vgg import CONTENT_LAYERS, STYLE_LAYERS, vgg19
 
 _LAYERS = list(STYLE_LAYERS) + ["conv4_2"]
 #: Measurements of benchmarks/ratio_calibration.py (one record per setting; α/β in mean units: the content term a
@@ -58,6 +60,30 @@ class TransferMeasure:
         e, c = self._distances(image)
         logs = [math.log(self.photo[0][n] / max(e[n], 1e-30)) for n in STYLE_LAYERS]
         return math.exp(sum(logs) / len(logs)), self.painting[1] / max(c, 1e-30)
+
+
+def objective_terms(image: Tensor, content_image: Tensor, style_image: Tensor, *, alpha: float, beta: float = 1.0,
+                    extra_loss: Callable[[Tensor], Tensor] | None = None,
+                    convention: RatioConvention = "calibrated") -> dict[str, float]:
+    """The terms of eq. (7) that :func:`~nst_edu.synthesis.synthesize` minimises, for ``image``, in the units it
+    minimises them (the default layers, the normalised VGG-19 in float32):
+
+    ``{"content": α Σ_l c_l L_content,l, "style": β L_style, "extra": extra_loss(image), "total": their sum}``,
+
+    where c_l is the convention's factor (:func:`nst_edu.ratio.content_weight`: in nst-edu's units the content
+    loss averaged over the layer's N_l·M_l responses, times 2K). ``total`` is what ``history.total`` records;
+    it is not α·L_content + β·L_style unless ``convention="printed"``.
+    """
+    net = vgg19(layers=list(CONTENT_LAYERS) + list(STYLE_LAYERS))
+    objective = make_objective(net, content_image, style_image, CONTENT_LAYERS, STYLE_LAYERS, alpha=alpha, beta=beta,
+                               convention=convention)
+    with torch.no_grad():
+        x = image.detach().float().to(net.device)
+        terms = objective(net(x, objective.layers), x)
+        extra = float(extra_loss(x)) if extra_loss is not None else 0.0
+    style = beta * float(terms.style[0])
+    content = float(terms.total[0]) - style  # α Σ_l c_l L_content,l: the objective's total has no extra term here
+    return {"content": content, "style": style, "extra": extra, "total": content + style + extra}
 
 
 def edge_agreement(image: Tensor, content_image: Tensor) -> float:

@@ -16,7 +16,8 @@ import pytest
 from nst_edu.teaching import sources
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "DEVELOPERS.md", "notebooks/assignments/README.md", "benchmarks/README.md"]
+DOCS = ["README.md", "DEVELOPERS.md", "notebooks/assignments/README.md", "notebooks/assignments/COURSE.md",
+        "benchmarks/README.md"]
 
 
 def _places() -> list[tuple[str, str]]:

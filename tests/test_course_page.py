@@ -1,11 +1,11 @@
-"""The course page (notebooks/assignments/README.md): its schedule gives each assignment only after the notebooks it
+"""The students' course page (notebooks/assignments/COURSE.md): its schedule gives each assignment only after the notebooks it
 reads first have been taught in class (#43: assignment 2 was set in week 1 while notebook 04 came in week 2)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-PAGE = Path(__file__).resolve().parents[1] / "notebooks" / "assignments" / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "notebooks" / "assignments" / "COURSE.md"
 
 
 def notebooks_named(text: str) -> set[int]:
@@ -65,6 +65,6 @@ def test_the_check_sees_an_assignment_given_too_early():
 
 def test_the_page_says_what_to_know_before_and_how_points_make_a_grade():
     text = PAGE.read_text(encoding="utf-8")
-    assert "**Prerequisites.**" in text and "autograd" in text
-    assert "**Points and the grade.**" in text and "38 points" in text
+    assert "**What you need to know.**" in text and "autograd" in text
+    assert "## Points and the grade" in text and "38 points" in text
     assert all(r[3] for r in rows("## A suggested schedule")), "each week says what to read"

@@ -248,12 +248,12 @@ def test_scoreboard_and_summary() -> None:
     grading.check_content_loss(lambda F, P: (F - P).sum())
     grading.check_gram_matrix(losses.gram_matrix)  # re-running replaces, not adds
     s = grading.summary()
-    assert (s.score, s.total) == (1, 2)
-    assert str(s).splitlines()[-1] == "Score: 1/2" and repr(s) == str(s)
-    s = grading.summary(["gram_matrix", "content_loss", "total_loss"])
-    assert str(s).endswith("Score: 1/3") and "total_loss" in str(s)
+    assert (s.score, s.total) == (1, 2)  # points: gram_matrix and content_loss are worth 1 each
+    assert str(s).splitlines()[-1] == "Score: 1/2 points checked automatically" and repr(s) == str(s)
+    s = grading.summary(["gram_matrix", "content_loss", "style_layer_loss"])
+    assert str(s).endswith("Score: 1/4 points checked automatically") and "style_layer_loss (2 points)" in str(s)
     grading.reset()
-    assert str(grading.summary()).endswith("Score: 0/0")
+    assert str(grading.summary()).endswith("Score: 0/0 points checked automatically")
 
 
 def test_try_run(capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,3 +29,30 @@ def test_draw_balance_shows_three_readings_and_the_papers_ratio() -> None:
     assert lines["nst_edu's units (mean / 100)"] == [0.0027, 0.0027, 0.0033]
     assert lines["the paper's α/β = 1e-3"] == [1e-3, 1e-3]
     assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
+
+
+def test_objective_terms_are_eq7s_terms_in_the_units_synthesize_minimises() -> None:
+    """Assignment 5 prints them: α·Σ c_l L_content,l with c_l = 2K/(N_l M_l) (nst-edu's units), β·L_style (eq. 5,
+    w_l = 1/5), the extra term, and their sum; recomputed here from the paper's losses."""
+    import torch
+
+    from nst_edu import losses
+    from nst_edu.ratio import PAPER_RATIO_CALIBRATION as K
+    from nst_edu.vgg import STYLE_LAYERS, vgg19
+
+    g = torch.Generator().manual_seed(0)
+    image, photo, painting = (torch.rand(1, 3, 24, 32, generator=g) for _ in range(3))
+    extra = lambda x: 1e-3 * x.sum()  # noqa: E731
+    got = measures.objective_terms(image, photo, painting, alpha=1e-3, beta=2.0, extra_loss=extra)
+    net = vgg19(layers=["conv4_2", *STYLE_LAYERS])
+    with torch.no_grad():
+        F = net(image, ["conv4_2", *STYLE_LAYERS])
+        P, A = net(photo, ["conv4_2"]), net(painting, list(STYLE_LAYERS))
+    N, M = F["conv4_2"].shape[1], F["conv4_2"].shape[2] * F["conv4_2"].shape[3]
+    content = 1e-3 * 2 * K / (N * M) * float(losses.content_loss(F["conv4_2"], P["conv4_2"]))
+    style = 2.0 * sum(float(losses.style_layer_loss(F[n], losses.gram_matrix(A[n]))) for n in STYLE_LAYERS) / 5
+    assert math.isclose(got["content"], content, rel_tol=1e-4) and math.isclose(got["style"], style, rel_tol=1e-4)
+    assert math.isclose(got["extra"], float(extra(image)), rel_tol=1e-6)
+    assert math.isclose(got["total"], content + style + got["extra"], rel_tol=1e-4)
+    printed = measures.objective_terms(image, photo, painting, alpha=1e-3, beta=2.0, convention="printed")
+    assert math.isclose(printed["content"], content * N * M / (2 * K), rel_tol=1e-4)  # eq. (7) as printed: c_l = 1

@@ -188,10 +188,9 @@ def test_other_correct_answers_pass_their_check(grade_id: str) -> None:
 
 
 def _nbgrader(course: Path, *args: str, timeout: float = 900) -> None:
-    # nbgrader's kernels inherit this environment: the mirror, and no NST_EDU_QUICK (grading must
-    # switch to quick mode by itself)
-    env = {k: v for k, v in os.environ.items() if k != "NST_EDU_QUICK"}
-    env["NST_EDU_MIRROR"] = str(MIRROR)
+    # nbgrader's kernels inherit this environment: the mirror, and quick mode (grading runs in full mode, as
+    # students do, unless NST_EDU_QUICK says otherwise; here every submission in quick mode keeps the test short)
+    env = dict(os.environ, NST_EDU_QUICK="1", NST_EDU_MIRROR=str(MIRROR))
     # nbgrader runs the `alembic` command of its environment, as if the venv were activated
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
@@ -244,7 +243,9 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, path in ASSIGNMENTS.items():
         (course / "source" / name).mkdir(parents=True)
         (course / "source" / name / path.name).write_bytes(path.read_bytes())
+        (course / "source" / name / "COURSE.md").write_bytes((SRC / "COURSE.md").read_bytes())  # the students' page
         _nbgrader(course, "generate_assignment", name, "--force")
+        assert (course / "release" / name / "COURSE.md").is_file()  # nbgrader releases it beside the notebook
         release = nbformat.read(course / "release" / name / path.name, as_version=4)
         teacher = _solutions(nbformat.read(path, as_version=4))
         # one student per mistake: the instructor's answers but for that one task
@@ -340,19 +341,21 @@ def test_students_get_their_feedback_pages(course: Path, name: str) -> None:
     assert "not implemented yet" not in page["solution"].read_text(encoding="utf-8").lower()
 
 
-def test_the_course_page_states_each_assignments_points_and_run_time() -> None:
-    """notebooks/assignments/README.md: one table row per notebook, its points (auto + hand) those of the
-    notebook's metadata, and a run time measured in seconds."""
+def test_the_course_pages_state_each_assignments_points_and_run_time() -> None:
+    """COURSE.md (the students'): one row per notebook, its points (auto + hand) those of the notebook's metadata;
+    README.md (the instructors'): its run time, measured in seconds, and the totals."""
     import re
 
-    page = (SRC / "README.md").read_text(encoding="utf-8")
-    rows = {m.group(1): m for m in re.finditer(
-        r"^\| \d \| `(\d\d_\w+\.ipynb)`:.*?\| (\d+) \+ (\d+) \| (\d+ s)\b", page, re.M)}
+    page = (SRC / "COURSE.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m for m in re.finditer(r"^\| \d \| `(\d\d_\w+\.ipynb)`:.*?\| (\d+) \+ (\d+) \|", page, re.M)}
     assert sorted(rows) == sorted(p.name for p in ASSIGNMENTS.values())
     for path in ASSIGNMENTS.values():
         nb = nbformat.read(path, as_version=4)
         stated = (int(rows[path.name].group(2)), int(rows[path.name].group(3)))
         assert stated == (_points(nb, manual=False), _points(nb, manual=True)), path.name
-    total = re.search(r"\((\d+) points checked automatically, (\d+) by hand\)", page.replace("\n", " "))
+    instructor = (SRC / "README.md").read_text(encoding="utf-8")
+    timed = re.findall(r"^\| \d \| `(\d\d_\w+\.ipynb)` \| (\d+) s\b", instructor, re.M)
+    assert sorted(name for name, _ in timed) == sorted(rows)
+    total = re.search(r"\((\d+) points checked automatically, (\d+) by hand\)", instructor.replace("\n", " "))
     assert total and (int(total.group(1)), int(total.group(2))) == (
         sum(int(m.group(2)) for m in rows.values()), sum(int(m.group(3)) for m in rows.values()))

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["ANSWER", "BEGIN", "CODE_STUB", "END", "SolutionMarkerError", "generate", "main", "strip_solutions",
-           "student_notebook"]
+__all__ = ["ANSWER", "BEGIN", "CODE_STUB", "END", "STUDENT_PAGE", "SolutionMarkerError", "generate", "main",
+           "strip_solutions", "student_notebook"]
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, matched anywhere in a line
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's ClearSolutions stubs
@@ -84,8 +84,14 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
     return nb
 
 
+#: The students' course page, copied into the release beside the notebooks (which point to it by this name);
+#: the folder's README.md is the instructors' page and stays behind.
+STUDENT_PAGE = "COURSE.md"
+
+
 def generate(src: str | os.PathLike, dst: str | os.PathLike) -> list[Path]:
-    """Write the student version of every ``*.ipynb`` in ``src`` into ``dst`` (replaced as a whole).
+    """Write the student version of every ``*.ipynb`` in ``src``, and the students' course page
+    (:data:`STUDENT_PAGE`), into ``dst`` (replaced as a whole).
 
     Only the notebooks directly in ``src``: its sub-folders are the instructor's (``instructor/`` holds the
     solutions to the walkthrough's exercises) and nothing in them reaches the students.
@@ -104,6 +110,9 @@ def generate(src: str | os.PathLike, dst: str | os.PathLike) -> list[Path]:
             nb = student_notebook(nbformat.read(path, as_version=4), path.name)
             nbformat.validate(nb)
             nbformat.write(nb, tmp / path.name)
+        pages = [src / STUDENT_PAGE] if (src / STUDENT_PAGE).is_file() else []
+        for page in pages:
+            shutil.copyfile(page, tmp / page.name)
         old = dst.with_name(f".{dst.name}-old")
         if old.exists():
             shutil.rmtree(old)
@@ -114,7 +123,7 @@ def generate(src: str | os.PathLike, dst: str | os.PathLike) -> list[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return [dst / p.name for p in notebooks]
+    return [dst / p.name for p in notebooks + pages]
 
 
 def main(argv: list[str] | None = None) -> int:

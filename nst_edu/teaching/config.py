@@ -4,9 +4,9 @@
 The code path is the same as in full mode; only the sizes change, so nbval exercises everything in minutes on
 2 cores.
 
-Under nbgrader (``nbgrader autograde`` sets ``NBGRADER_EXECUTION``) notebooks run in quick mode
-too, and :func:`setup` silences warnings: nbgrader scores a test cell 0 when it writes anything to
-stderr.
+Under nbgrader (``nbgrader autograde`` sets ``NBGRADER_EXECUTION``) notebooks run in the mode students run,
+full mode unless ``NST_EDU_QUICK`` is set, and :func:`setup` silences warnings: nbgrader scores a test cell 0
+when it writes anything to stderr.
 """
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ Each ``check_*`` takes the student's function, tests it against properties of th
 equations (symmetry, scaling, invariances, agreement with an independent computation or with
 autograd) rather than against stored numbers, and returns a :class:`CheckResult` that prints as
 one plain-language line. Every result is also recorded in a module-level scoreboard, so the last
-cell of a notebook can show ``summary()`` ("Score: 4/4").
+cell of a notebook can show ``summary()`` in points ("Score: 5/5 points checked automatically", and the
+parts graded by hand); each task's points and its check's conditions are defined once, in
+:mod:`nst_edu.grading.course`.
 
 A function that raises ``NotImplementedError`` (the student version's placeholder) is reported as
 "not implemented yet"; any other exception becomes a one-line message naming it and what the check

@@ -14,8 +14,9 @@ With nbgrader, ``nbgrader generate_assignment`` makes the student versions. With
 makes the same ones: each block (markers included) becomes nbgrader's stub at the indentation of its
 BEGIN line — ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` in code, "YOUR ANSWER HERE" in
 markdown — so hints belong *above* the block, where students keep them. Nothing else in the cell
-changes. Outputs, execution counts and metadata are stripped. The notebooks are written to a
-temporary folder next to DST which then replaces DST, so DST is never half written.
+changes. Outputs, execution counts and metadata are stripped. The students' course page, ``COURSE.md``, goes
+with them (the notebooks point to it by that name; the folder's README.md is the instructors'). Everything is
+written to a temporary folder next to DST which then replaces DST, so DST is never half written.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The students' course page (notebooks/assignments/COURSE.md): its schedule gives each assignment only after the notebooks it
-reads first have been taught in class (#43: assignment 2 was set in week 1 while notebook 04 came in week 2)."""
+"""The students' course page (notebooks/assignments/COURSE.md): its schedule gives each assignment only after the
+notebooks it reads first have been taught in class (#43: assignment 2 was set in week 1 while notebook 04 came in
+week 2)."""
 from __future__ import annotations
 
 import re

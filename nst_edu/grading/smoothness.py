@@ -41,7 +41,8 @@ def _diagnosis(tv_loss: Callable[[Tensor], Tensor], x: Tensor, got: float) -> st
     channels = x.shape[1]
     for c in range(channels if channels > 1 else 0):
         one = x[:, c:c + 1]
-        alone = float((one[..., 1:, :] - one[..., :-1, :]).pow(2).sum() + (one[..., :, 1:] - one[..., :, :-1]).pow(2).sum())
+        alone = float((one[..., 1:, :] - one[..., :-1, :]).pow(2).sum()
+                      + (one[..., :, 1:] - one[..., :, :-1]).pow(2).sum())
         if close(got, alone, rtol=1e-6):
             return (f": only colour channel {c} is counted; sum over all {channels} channels (the image's shape is "
                     "(1, C, H, W): keep every channel in the differences)")

@@ -144,13 +144,14 @@ def check_texture_synthesis(
         stuck = [n for n in style_layers
                  if not ck.measure(f"E_l at {n} drops {factor:g}x from the noise's", after[n], "<", before[n] / factor)]
         if stuck:
-            head = f"E_l should drop at least {factor:g}× on every style layer ({table}); it did not on {', '.join(stuck)}"
+            head = (f"E_l should drop at least {factor:g}× on every style layer ({table}); it did not on "
+                    f"{', '.join(stuck)}")
             if _rms(x, init) < 1e-4:
                 raise Fail(f"{head}: the image did not change; are the pixels optimised (a leaf tensor with "
                            "requires_grad, given to the optimiser, and optimizer.step called)?")
             if sum(after.values()) > sum(before.values()):
                 raise Fail(f"{head}: eq. (5) went up, a wrong sign (gradient ascent)?")
-            # The cause is either the loop's speed or the loss: the same loop given four times the steps tells them apart.
+            # The cause is the loop's speed or the loss: the same loop given four times the steps tells them apart.
             ck.doing = f"running reconstruct_style again with steps={4 * steps}, to find the cause"
             longer = _layer_losses(net, reconstruct_style(net, painting.clone(), list(style_layers), init.clone(),
                                                           4 * steps).detach().float(), targets)
@@ -159,7 +160,8 @@ def check_texture_synthesis(
                 raise Fail(f"{head}; given {4 * steps} steps it still does not on {', '.join(still)}: is every layer "
                            "of style_layers in the loss, each with weight 1/len(style_layers)?")
             raise Fail(f"{head}; given {4 * steps} steps your loop gets there, so the loss is right and the optimiser "
-                       f"is too slow: with L-BFGS (max_iter=steps, max_eval=steps) {steps} evaluations are enough; Adam "
+                       f"is too slow: with L-BFGS (max_iter=steps, max_eval=steps) {steps} evaluations are enough; "
+                       "Adam "
                        "moves each pixel by about its learning rate per step (pixels lie in [0, 1]): at lr 0.01 "
                        f"{steps} steps are too few, at 0.02-0.05 they are enough")
         return f"E_l dropped on every layer ({table})", x
@@ -236,9 +238,9 @@ def check_growing_layers(
                   f"matching more layers should reproduce larger structures: shrunk 4×, the set up to conv3_1 should "
                   f"be more than {factor:g}× closer to the painting than conv1_1 alone (closer than white noise: "
                   f"{table}); are the sets growing, and is each optimised from init?")
-        return (f"shrunk 4×, the set up to conv3_1 is {closer['conv3_1'] / closer['conv1_1']:.3g}× closer to the painting "
-                f"than conv1_1 alone (each set against white noise: {table}; the check judges conv3_1 against conv1_1 "
-                "only)", dict(out))
+        gain = closer["conv3_1"] / closer["conv1_1"]
+        return (f"shrunk 4×, the set up to conv3_1 is {gain:.3g}× closer to the painting than conv1_1 alone (each set "
+                f"against white noise: {table}; the check judges conv3_1 against conv1_1 only)", dict(out))
     return run_check("growing_layers", body)
 
 

@@ -47,6 +47,13 @@ class Assignment:
         return sum(t.points for t in self.tasks if not t.auto)
 
 
+#: Both gradient checks test the same properties (equations.py, _check_grad).
+_GRADIENT = (
+    "shaped like F",
+    "0 wherever F ≤ 0 (the ReLU mask)",
+    "equal to autograd's gradient through the ReLU, on four shapes",
+    "feature maps (N, H, W) are accepted: the result is shaped like them",
+)
 _SHAPED_IMAGE = "an image shaped like `init`, finite, returned without gradients (`.detach()`)"
 
 ASSIGNMENTS: dict[int, Assignment] = {a.number: a for a in (
@@ -80,18 +87,8 @@ ASSIGNMENTS: dict[int, Assignment] = {a.number: a for a in (
         )),
     )),
     Assignment(2, "02_gradients.ipynb", (
-        Task("content_loss_grad", 1, True, "task 1, the gradient of eq. (1)", (
-            "shaped like F",
-            "0 wherever F ≤ 0 (the ReLU mask)",
-            "equal to autograd's gradient through the ReLU, on four shapes",
-            "feature maps (N, H, W) are accepted: the result is shaped like them",
-        )),
-        Task("style_layer_loss_grad", 2, True, "task 2, the gradient of eq. (4)", (
-            "shaped like F",
-            "0 wherever F ≤ 0 (the ReLU mask)",
-            "equal to autograd's gradient through the ReLU, on four shapes",
-            "feature maps (N, H, W) are accepted: the result is shaped like them",
-        )),
+        Task("content_loss_grad", 1, True, "task 1, the gradient of eq. (1)", _GRADIENT),
+        Task("style_layer_loss_grad", 2, True, "task 2, the gradient of eq. (4)", _GRADIENT),
         Task("derivation", 2, False, "task 3, the derivation of eq. (6)"),
     )),
     Assignment(3, "03_synthesis_loop.ipynb", (

@@ -92,3 +92,13 @@ def test_a_total_variation_of_one_channel_is_told_to_sum_every_channel() -> None
         return (red[:, 1:, :] - red[:, :-1, :]).pow(2).sum() + (red[:, :, 1:] - red[:, :, :-1]).pow(2).sum()
     result = grading.check_tv_loss(tv_loss)
     assert not result.passed and "only colour channel 0 is counted" in result.message
+
+
+def test_a_style_layer_loss_for_matrices_only_is_told_to_accept_feature_maps() -> None:
+    """Task 3 of assignment 1 says F may be feature maps (N, H, W); before #45 its check never gave it any."""
+    def style_layer_loss(F, A):  # noqa: ANN001, ANN202 - unpacks F.shape as (N, M)
+        N, M = F.shape
+        return ((F @ F.T - A) ** 2).sum() / (4 * N**2 * M**2)
+    result = grading.check_style_layer_loss(style_layer_loss)
+    assert result.status == grading.FAILED and "feature maps F of shape (N, H, W) = (3, 4, 5)" in result.message
+    assert grading.check_style_layer_loss(lambda F, A: style_layer_loss(as_matrix(F), A)).passed

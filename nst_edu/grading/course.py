@@ -79,6 +79,7 @@ ASSIGNMENTS: dict[int, Assignment] = {a.number: a for a in (
             "Σ (G − A)² / (4 N² M²) exactly, on four shapes",
             "0 when A is F's own Gram matrix",
             "unchanged when every position is duplicated (M → 2M, A → 2A) or every filter (N → 2N)",
+            "feature maps (N, H, W) are accepted, with M = H·W",
         )),
         Task("total_loss", 1, True, "task 4, the total loss", (
             "alpha multiplies the content loss and beta the style loss",

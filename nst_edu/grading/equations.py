@@ -109,6 +109,13 @@ def check_style_layer_loss(style_layer_loss: Callable[[Tensor, Tensor], Tensor])
                 "duplicating all filters (N → 2N) repeats G and A in four blocks; "
                 "with the 1/N² factor E_l must not change",
             )
+        maps, Y = randn(3, 4, 5, seed=8), randn(3, 9, seed=9)
+        E = scalar(ck, _on_maps(ck, "computing E_l for feature maps of shape (N, H, W) = (3, 4, 5)", style_layer_loss,
+                                maps, Y @ Y.T), "E_l")
+        flat = maps.reshape(3, 20)
+        ref = float(((flat @ flat.T - Y @ Y.T) ** 2).sum()) / (4 * 3**2 * 20**2)
+        ck.expect(close(E, ref), f"for feature maps (N, H, W) = (3, 4, 5) E_l should be that of their (N, H·W) matrix, "
+                  f"{ref:.6g}, with M = H·W = 20; got {E:.6g} (hint: as_matrix)")
         return "1/(4N²M²) Σ (G − A)²: zero at A = G, unchanged when data is duplicated along N or M", None
     return run_check("style_layer_loss", body)
 

@@ -33,8 +33,13 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.passed
 
+    def line(self, points: int | None = None) -> str:
+        """"✔ gram_matrix: PASSED — …", with the task's points after its name when given."""
+        label = self.task if points is None else f"{self.task} ({_points(points)})"
+        return f"{_MARK[self.status]} {label}: {self.status.upper()} — {self.message}"
+
     def __str__(self) -> str:
-        return f"{_MARK[self.status]} {self.task}: {self.status.upper()} — {self.message}"
+        return self.line()
 
     __repr__ = __str__
 
@@ -66,7 +71,7 @@ class Summary:
         return sum(self.points(r) for r in self.results)
 
     def __str__(self) -> str:
-        lines = [_with_points(str(r), self.points(r)) for r in self.results]
+        lines = [r.line(self.points(r)) for r in self.results]
         if self.results or self.assignment is None:
             lines.append(f"Score: {self.score}/{self.total} points checked automatically")
         else:
@@ -78,12 +83,6 @@ class Summary:
         return "\n".join(lines)
 
     __repr__ = __str__
-
-
-def _with_points(line: str, points: int) -> str:
-    """"✔ gram_matrix: PASSED — …" → "✔ gram_matrix (1 point): PASSED — …"."""
-    head, sep, rest = line.partition(": ")
-    return f"{head} ({_points(points)}){sep}{rest}"
 
 
 #: task name → latest result, in the order tasks were first checked.

@@ -84,6 +84,12 @@ def check_content_loss(content_loss: Callable[[Tensor, Tensor], Tensor]) -> Chec
 
 
 # ------------------------------------------------------------------- task: style layer loss, eq. (4)
+def _eq4(F: Tensor, A: Tensor) -> float:
+    """E_l = Σ (F Fᵀ − A)² / (4 N² M²) for a matrix F (N, M): the check's own reference."""
+    N, M = F.shape
+    return float(((torch.einsum("ik,jk->ij", F, F) - A) ** 2).sum()) / (4 * N**2 * M**2)
+
+
 def check_style_layer_loss(style_layer_loss: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """E_l = 1/(4N²M²) Σ (G − A)² (eq. 4), its normalisation checked by duplicating data along N and M."""
     def body(ck: Checker) -> tuple[str, Any]:
@@ -97,7 +103,7 @@ def check_style_layer_loss(style_layer_loss: Callable[[Tensor, Tensor], Tensor])
             F, Y = randn(N, M, seed=k), randn(N, M + 1, seed=30 + k)
             A = Y @ Y.T
             E = scalar(ck, ck.call(f"computing E_l for F of shape ({N}, {M})", style_layer_loss, F, A), "E_l")
-            ref = float(((torch.einsum("ik,jk->ij", F, F) - A) ** 2).sum()) / (4 * N**2 * M**2)
+            ref = _eq4(F, A)
             ck.expect(close(E, ref), f"E_l should be Σ (G − A)² / (4 N² M²) (eq. 4): got {E:.6g}, expected {ref:.6g}")
             ck.expect(abs(scalar(ck, style_layer_loss(F, F @ F.T), "E_l")) < 1e-12, "E_l should be 0 when A = G")
             ck.doing = "duplicating every position (M → 2M, A → 2A)"
@@ -112,8 +118,7 @@ def check_style_layer_loss(style_layer_loss: Callable[[Tensor, Tensor], Tensor])
         maps, Y = randn(3, 4, 5, seed=8), randn(3, 9, seed=9)
         E = scalar(ck, _on_maps(ck, "computing E_l for feature maps of shape (N, H, W) = (3, 4, 5)", style_layer_loss,
                                 maps, Y @ Y.T), "E_l")
-        flat = maps.reshape(3, 20)
-        ref = float(((flat @ flat.T - Y @ Y.T) ** 2).sum()) / (4 * 3**2 * 20**2)
+        ref = _eq4(maps.reshape(3, 20), Y @ Y.T)
         ck.expect(close(E, ref), f"for feature maps (N, H, W) = (3, 4, 5) E_l should be that of their (N, H·W) matrix, "
                   f"{ref:.6g}, with M = H·W = 20; got {E:.6g} (hint: as_matrix)")
         return "1/(4N²M²) Σ (G − A)²: zero at A = G, unchanged when data is duplicated along N or M", None

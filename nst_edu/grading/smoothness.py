@@ -32,20 +32,17 @@ def _reference(x: Tensor) -> float:
 
 def _diagnosis(tv_loss: Callable[[Tensor], Tensor], x: Tensor, got: float) -> str:
     """Which common slip the value matches, as a hint; empty when none does."""
-    down = float((x[..., 1:, :] - x[..., :-1, :]).pow(2).sum())
-    across = float((x[..., :, 1:] - x[..., :, :-1]).pow(2).sum())
+    dy, dx = (x[..., 1:, :] - x[..., :-1, :]).pow(2), (x[..., :, 1:] - x[..., :, :-1]).pow(2)
+    down, across = float(dy.sum()), float(dx.sum())
+    per_channel = (dy.sum((0, 2, 3)) + dx.sum((0, 2, 3))).tolist()
     wrapped = float((x.roll(-1, -2) - x).pow(2).sum() + (x.roll(-1, -1) - x).pow(2).sum())
     rows, columns = x[..., 1:, :].numel(), x[..., :, 1:].numel()  # how many vertical and horizontal pairs
     if not close(float(tv_loss(2 * x)), 4 * got):
         return ": doubling the image should multiply it by 4; are the differences squared (not absolute values)?"
-    channels = x.shape[1]
-    for c in range(channels if channels > 1 else 0):
-        one = x[:, c:c + 1]
-        alone = float((one[..., 1:, :] - one[..., :-1, :]).pow(2).sum()
-                      + (one[..., :, 1:] - one[..., :, :-1]).pow(2).sum())
+    for c, alone in enumerate(per_channel if len(per_channel) > 1 else []):
         if close(got, alone, rtol=1e-6):
-            return (f": only colour channel {c} is counted; sum over all {channels} channels (the image's shape is "
-                    "(1, C, H, W): keep every channel in the differences)")
+            return (f": only colour channel {c} is counted; sum over all {len(per_channel)} channels (the image's "
+                    "shape is (1, C, H, W): keep every channel in the differences)")
     for value, slip in ((down, "only the vertical neighbours are counted; add the horizontal ones"),
                         (across, "only the horizontal neighbours are counted; add the vertical ones"),
                         (wrapped, "the last row (column) is compared with the first: torch.roll wraps around the "

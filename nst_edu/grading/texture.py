@@ -161,8 +161,7 @@ def check_texture_synthesis(
                            "of style_layers in the loss, each with weight 1/len(style_layers)?")
             raise Fail(f"{head}; given {4 * steps} steps your loop gets there, so the loss is right and the optimiser "
                        f"is too slow: with L-BFGS (max_iter=steps, max_eval=steps) {steps} evaluations are enough; "
-                       "Adam "
-                       "moves each pixel by about its learning rate per step (pixels lie in [0, 1]): at lr 0.01 "
+                       "Adam moves each pixel by about its learning rate per step (pixels lie in [0, 1]): at lr 0.01 "
                        f"{steps} steps are too few, at 0.02-0.05 they are enough")
         return f"E_l dropped on every layer ({table})", x
     return run_check("reconstruct_style", body)
